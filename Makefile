@@ -1,0 +1,88 @@
+# wireban - see README.md. `make` builds ./wireban, `make test` runs every
+# test, `make asan` the same suite under ASan+UBSan, `make fuzz` a
+# libFuzzer run over the SMTP parser, `make bench` the benchmarks.
+
+CC	?= cc
+WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	   -Werror=implicit-function-declaration
+CFLAGS	?= -O2 -g
+CFLAGS	+= $(WARN) -D_GNU_SOURCE -Iinclude $(EXTRA_CFLAGS)
+ifneq ($(WERROR),0)
+CFLAGS	+= -Werror
+endif
+LDFLAGS	?=
+
+PCRE_LIBS  = -lpcre2-8
+NIDS_LIBS  = -lnids -lpcap -lnet -lgthread-2.0 -lglib-2.0
+IPTC_LIBS  = -lip4tc -lip6tc
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+SMTP_OBJ  = $(patsubst %.c,%.o,$(wildcard smtp/*.c))
+SNIFF_OBJ = $(patsubst %.c,%.o,$(wildcard sniffer/*.c))
+BANS_OBJ  = $(patsubst %.c,%.o,$(wildcard bans/*.c))
+MAIN_OBJ  = $(patsubst %.c,%.o,$(filter-out src/main.c,$(wildcard src/*.c)))
+HDRS	  = $(wildcard include/*.h smtp/*.h sniffer/*.h bans/*.h src/*.h)
+
+CHECKS	  = $(patsubst %.c,%,$(wildcard tests/check_*.c))
+
+all: wireban
+
+wireban: src/main.o $(MAIN_OBJ) $(SMTP_OBJ) $(SNIFF_OBJ) $(BANS_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(NIDS_LIBS) $(IPTC_LIBS) -lm
+
+%.o: %.c $(HDRS)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Each module's tests link that module alone: check_smtp must build
+# without pcap, nids or iptc, which is the proof smtp/ is pure.
+tests/check_smtp: tests/check_smtp.c tests/smtp_cases.h tests/smtp_rule_cases.h $(SMTP_OBJ)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CHECK_LIBS)
+tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
+tests/check_bans: tests/check_bans.c $(BANS_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(IPTC_LIBS) $(CHECK_LIBS)
+tests/check_config: tests/check_config.c src/config.o
+	$(CC) $(CFLAGS) -o $@ $^ -lm $(CHECK_LIBS)
+
+checks: $(CHECKS)
+
+# The README's test command. Prints one "N passed, N failed" line last.
+test: wireban checks
+	@tests/run-tests.sh
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer,
+# built in a separate tree so the normal objects are left alone.
+asan:
+	rm -rf build-asan && mkdir -p build-asan
+	git ls-files -co --exclude-standard | grep -v '^build-' | \
+	    cpio -pdm build-asan 2>/dev/null
+	$(MAKE) -C build-asan clean-objs
+	$(MAKE) -C build-asan test CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined"
+
+# libFuzzer over smtp_feed; FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 60
+tests/fuzz/fuzz_smtp: tests/fuzz/fuzz_smtp.c $(wildcard smtp/*.c) $(HDRS)
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ tests/fuzz/fuzz_smtp.c $(wildcard smtp/*.c) $(PCRE_LIBS)
+fuzz: tests/fuzz/fuzz_smtp
+	mkdir -p tests/fuzz/corpus
+	tests/fuzz/fuzz_smtp -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -print_final_stats=1 tests/fuzz/corpus tests/fuzz/seeds
+
+run: wireban
+	./wireban replay pcaps/relay.pcap
+
+bench: wireban
+	tests/bench/run-bench.sh
+
+clean-objs:
+	rm -f src/*.o smtp/*.o sniffer/*.o bans/*.o wireban $(CHECKS)
+
+clean: clean-objs
+	rm -rf build-asan tests/fuzz/fuzz_smtp
+
+.PHONY: all checks test asan fuzz run bench clean clean-objs

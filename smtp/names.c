@@ -1,0 +1,86 @@
+/*
+ * names.c - the printable names of the parser's enums. The tables are
+ * indexed by the enum values; a value out of range prints as "?".
+ */
+#include "smtp.h"
+
+#define NAME(tab, i) \
+	((unsigned)(i) < sizeof(tab) / sizeof(tab[0]) && tab[i] ? tab[i] : "?")
+
+static const char *const cmd_names[SMTP_CMD_COUNT] = {
+	[SMTP_CMD_NONE] = "NONE",
+	[SMTP_CMD_HELO] = "HELO",
+	[SMTP_CMD_EHLO] = "EHLO",
+	[SMTP_CMD_LHLO] = "LHLO",
+	[SMTP_CMD_MAIL] = "MAIL",
+	[SMTP_CMD_RCPT] = "RCPT",
+	[SMTP_CMD_DATA] = "DATA",
+	[SMTP_CMD_BDAT] = "BDAT",
+	[SMTP_CMD_EOM] = "EOM",
+	[SMTP_CMD_RSET] = "RSET",
+	[SMTP_CMD_NOOP] = "NOOP",
+	[SMTP_CMD_QUIT] = "QUIT",
+	[SMTP_CMD_VRFY] = "VRFY",
+	[SMTP_CMD_EXPN] = "EXPN",
+	[SMTP_CMD_HELP] = "HELP",
+	[SMTP_CMD_STARTTLS] = "STARTTLS",
+	[SMTP_CMD_AUTH] = "AUTH",
+	[SMTP_CMD_AUTH_DATA] = "AUTH_DATA",
+	[SMTP_CMD_ETRN] = "ETRN",
+	[SMTP_CMD_ATRN] = "ATRN",
+	[SMTP_CMD_UNKNOWN] = "UNKNOWN",
+	[SMTP_CMD_LOST] = "LOST",
+};
+
+static const char *const anomaly_names[SMTP_AN_COUNT] = {
+	[SMTP_AN_NONE] = "none",
+	[SMTP_AN_LINE_TOO_LONG] = "line_too_long",
+	[SMTP_AN_INVALID_REPLY] = "invalid_reply",
+	[SMTP_AN_UNPAIRED_REPLY] = "unpaired_reply",
+	[SMTP_AN_QUEUE_OVERFLOW] = "queue_overflow",
+	[SMTP_AN_EARLY_TALKER] = "early_talker",
+	[SMTP_AN_NUL_BYTES] = "nul_bytes",
+	[SMTP_AN_BAD_BDAT] = "bad_bdat",
+	[SMTP_AN_CODE_MISMATCH] = "code_mismatch",
+	[SMTP_AN_STARTTLS_INJECTION] = "starttls_injection",
+};
+
+static const char *const tls_names[] = {
+	[SMTP_TLS_NONE] = "none",
+	[SMTP_TLS_STARTTLS] = "starttls",
+	[SMTP_TLS_IMPLICIT] = "implicit",
+};
+
+static const char *const ev_names[] = {
+	[SMTP_EV_COMMAND] = "command",
+	[SMTP_EV_REPLY] = "reply",
+	[SMTP_EV_TLS] = "tls",
+	[SMTP_EV_DATA_START] = "data_start",
+	[SMTP_EV_DATA_END] = "data_end",
+	[SMTP_EV_ANOMALY] = "anomaly",
+	[SMTP_EV_END] = "end",
+};
+
+const char *
+smtp_cmd_name(enum smtp_cmd c)
+{
+	return NAME(cmd_names, c);
+}
+
+const char *
+smtp_anomaly_name(enum smtp_anomaly a)
+{
+	return NAME(anomaly_names, a);
+}
+
+const char *
+smtp_tls_name(enum smtp_tls t)
+{
+	return NAME(tls_names, t);
+}
+
+const char *
+smtp_ev_name(enum smtp_ev e)
+{
+	return NAME(ev_names, e);
+}
