@@ -7,9 +7,11 @@ WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	   -Werror=implicit-function-declaration
 CFLAGS	?= -O2 -g
-CFLAGS	+= $(WARN) -D_GNU_SOURCE -Iinclude $(EXTRA_CFLAGS)
+# CFLAGS may be set on the command line (make asan does); the flags the
+# code needs are kept apart so they always apply.
+XCFLAGS	 = $(CFLAGS) $(WARN) -D_GNU_SOURCE -Iinclude
 ifneq ($(WERROR),0)
-CFLAGS	+= -Werror
+XCFLAGS	+= -Werror
 endif
 LDFLAGS	?=
 
@@ -29,26 +31,32 @@ CHECKS	  = $(patsubst %.c,%,$(wildcard tests/check_*.c))
 all: wireban
 
 wireban: src/main.o $(MAIN_OBJ) $(SMTP_OBJ) $(SNIFF_OBJ) $(BANS_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(NIDS_LIBS) $(IPTC_LIBS) -lm
+	$(CC) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(NIDS_LIBS) $(IPTC_LIBS) -lm
 
 %.o: %.c $(HDRS)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(XCFLAGS) -c -o $@ $<
 
 # Each module's tests link that module alone: check_smtp must build
 # without pcap, nids or iptc, which is the proof smtp/ is pure.
 tests/check_smtp: tests/check_smtp.c tests/smtp_cases.h tests/smtp_rule_cases.h $(SMTP_OBJ)
-	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CHECK_LIBS)
+	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CHECK_LIBS)
 tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
+	$(CC) $(XCFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
 tests/check_bans: tests/check_bans.c $(BANS_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(IPTC_LIBS) $(CHECK_LIBS)
+	$(CC) $(XCFLAGS) -o $@ $^ $(IPTC_LIBS) $(CHECK_LIBS)
 tests/check_config: tests/check_config.c src/config.o
-	$(CC) $(CFLAGS) -o $@ $^ -lm $(CHECK_LIBS)
+	$(CC) $(XCFLAGS) -o $@ $^ -lm $(CHECK_LIBS)
 
 checks: $(CHECKS)
 
+# The README's commands do their own set-up: setup.sh installs what is
+# missing (Debian 12, as root) and is a no-op when all is there.
+setup:
+	@./setup.sh
+
 # The README's test command. Prints one "N passed, N failed" line last.
-test: wireban checks
+test: setup
+	@$(MAKE) -s wireban checks
 	@tests/run-tests.sh
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer,
@@ -73,7 +81,8 @@ fuzz: tests/fuzz/fuzz_smtp
 	tests/fuzz/fuzz_smtp -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    -print_final_stats=1 tests/fuzz/corpus tests/fuzz/seeds
 
-run: wireban
+run: setup
+	@$(MAKE) -s wireban
 	./wireban replay pcaps/relay.pcap
 
 bench: wireban
@@ -85,4 +94,4 @@ clean-objs:
 clean: clean-objs
 	rm -rf build-asan tests/fuzz/fuzz_smtp
 
-.PHONY: all checks test asan fuzz run bench clean clean-objs
+.PHONY: all setup checks test asan fuzz run bench clean clean-objs

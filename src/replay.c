@@ -1,0 +1,245 @@
+/*
+ * replay.c - `wireban replay`: captures in, events or a report out, the
+ * way fail2ban-regex shows what a filter would do with a log.
+ *
+ * Time is the packets' own, so a replay decides the same every run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banner.h"
+#include "engine.h"
+#include "wireban.h"
+
+/*
+ * Offenders for the report, per address and rule. Bounded: past
+ * OFFENDERS_MAX pairs the rest are counted, not listed.
+ */
+#define OFFENDERS_MAX 100000
+
+struct offender {
+	struct wb_addr	 addr;
+	const char	*rule;
+	unsigned	 count;
+	int		 score;
+};
+
+struct tally {
+	struct offender	*v;
+	size_t		 n, cap;
+	uint64_t	 unlisted;
+};
+
+struct replay {
+	struct tally	 tally;
+	struct banner	 banner;
+};
+
+static void
+tally_offence(void *arg, const struct offence *o)
+{
+	struct replay *r = arg;
+	struct tally *t = &r->tally;
+	size_t i;
+
+	banner_offence(&r->banner, o);
+
+	for (i = t->n; i > 0; i--) {
+		struct offender *f = &t->v[i - 1];
+
+		if (f->rule == o->rule && wb_addr_eq(&f->addr, &o->client)) {
+			f->count++;
+			f->score += o->weight;
+			return;
+		}
+	}
+	if (t->n == OFFENDERS_MAX) {
+		t->unlisted++;
+		return;
+	}
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 64;
+		struct offender *nv = realloc(t->v, ncap * sizeof(*nv));
+
+		if (nv == NULL) {
+			t->unlisted++;
+			return;
+		}
+		t->v = nv;
+		t->cap = ncap;
+	}
+	t->v[t->n].addr = o->client;
+	t->v[t->n].rule = o->rule;
+	t->v[t->n].count = 1;
+	t->v[t->n].score = o->weight;
+	t->n++;
+}
+
+static void
+add_stats(struct sniff_stats *sum, const struct sniff_stats *st)
+{
+	sum->packets += st->packets;
+	sum->bytes += st->bytes;
+	sum->ipv4 += st->ipv4;
+	sum->ipv6 += st->ipv6;
+	sum->other += st->other;
+	sum->truncated += st->truncated;
+	sum->sessions += st->sessions;
+	sum->evictions += st->evictions;
+	sum->timeouts += st->timeouts;
+	sum->checksums_off |= st->checksums_off;
+}
+
+static void
+print_ban(void *arg, const struct ban *b)
+{
+	char a[WB_ADDR_STRLEN];
+
+	(void)arg;
+	printf("  %-15s %-14s ban #%u, %llds\n", wb_addr_str(&b->addr, a),
+	    b->rule, b->count,
+	    (long long)((b->expiry - b->start) / WB_USEC_PER_SEC));
+}
+
+static void
+report(const struct engine *e, const struct sniff_stats *st, int nfiles,
+    int nbad, const struct tally *t, const struct banner *bn, bool apply)
+{
+	struct ban_policy_stats ps;
+
+	char a[WB_ADDR_STRLEN];
+	size_t i, j, n = smtp_rules_count(e->rules);
+
+	printf("Captures: %d read", nfiles - nbad);
+	if (nbad > 0)
+		printf(", %d with errors", nbad);
+	printf("\nPackets:  %llu (%llu IPv4 inspected, %llu IPv6 not "
+	    "inspected: libnids is IPv4 only, %llu other, %llu cut by the "
+	    "snaplen)\n", (unsigned long long)st->packets,
+	    (unsigned long long)st->ipv4, (unsigned long long)st->ipv6,
+	    (unsigned long long)st->other, (unsigned long long)st->truncated);
+	if (st->checksums_off)
+		printf("          bad TCP checksums seen (offload): "
+		    "checksums not verified\n");
+	printf("Sessions: %llu SMTP (%llu TLS, not inspectable)\n",
+	    (unsigned long long)e->st.sessions,
+	    (unsigned long long)e->st.tls_sessions);
+	if (st->evictions > 0 || st->timeouts > 0)
+		printf("          %llu evicted (table full), %llu idle timed "
+		    "out\n", (unsigned long long)st->evictions,
+		    (unsigned long long)st->timeouts);
+	printf("Replies:  %llu, of which %llu 4xx/5xx\n\n",
+	    (unsigned long long)e->st.replies,
+	    (unsigned long long)e->st.rejects);
+	printf("Rules:\n");
+	for (i = 0; i < n && i < ENGINE_MAX_RULES; i++) {
+		const struct smtp_rule_info *r = smtp_rules_get(e->rules, i);
+
+		printf("  %-14s %6llu%s\n", r->name,
+		    (unsigned long long)e->st.hits[i],
+		    r->offence && r->weight > 0 ? "" : "  (not an offence)");
+	}
+	printf("  %-14s %6llu  (4xx/5xx no rule matched)\n\n", "(none)",
+	    (unsigned long long)e->st.unmatched);
+	printf("Offenders: %llu offences\n", (unsigned long long)
+	    e->st.offences);
+	for (i = 0; i < n; i++) {
+		const struct smtp_rule_info *r = smtp_rules_get(e->rules, i);
+		int shown = 0;
+
+		for (j = 0; j < t->n; j++) {
+			if (t->v[j].rule != r->name)
+				continue;
+			if (shown++ == 0)
+				printf("  %-14s", r->name);
+			printf(" %s (%u)", wb_addr_str(&t->v[j].addr, a),
+			    t->v[j].count);
+		}
+		if (shown)
+			printf("\n");
+	}
+	if (t->unlisted > 0)
+		printf("  and %llu more offences not listed\n",
+		    (unsigned long long)t->unlisted);
+	ban_policy_stats(bn->policy, &ps);
+	printf("\n%s: %llu bans (%llu offences from ignored addresses)\n",
+	    apply ? "Banned" : "Would ban", (unsigned long long)ps.bans_total,
+	    (unsigned long long)ps.ignored);
+	(void)ban_policy_foreach(bn->policy, BAN_ACTIVE | BAN_HISTORY,
+	    print_ban, NULL);
+}
+
+/* The dry-run backend's "would ban" lines duplicate the report. */
+static void
+quiet_log(void *arg, enum ban_log_level level, const char *line)
+{
+	(void)arg;
+	if (level != BAN_LOG_INFO)
+		fprintf(stderr, "wireban: %s\n", line);
+}
+
+int
+cmd_replay(struct settings *s, struct opts *o)
+{
+	struct engine e = { 0 };
+	struct sniff_stats sum = { 0 }, st;
+	struct sniff_handlers h;
+	struct replay r = { 0 };
+	struct sniff *sn;
+	char err[512];
+	int i, rc, nbad = 0;
+
+	if (o->nargs == 0) {
+		fprintf(stderr, "wireban: replay: no capture file given\n");
+		return 2;
+	}
+	ban_log_set(quiet_log, NULL);
+	/* Applied bans outlive the replay; a later watch expires them. */
+	s->fw.keep_on_close = true;
+	if (banner_init(&r.banner, s, o->apply ? NULL : "dry-run",
+	    o->apply ? s->state_path : NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wireban: %s\n", err);
+		banner_fini(&r.banner);
+		return 1;
+	}
+	r.banner.events = o->json ? stdout : NULL;
+	r.banner.log = o->apply;
+	e.rules = s->rules;
+	e.json = o->json ? stdout : NULL;
+	e.json_all = false;
+	e.on_offence = tally_offence;
+	e.offence_arg = &r;
+	e.tick = banner_tick;
+	e.tick_arg = &r.banner;
+	engine_handlers(&e, &h);
+
+	for (i = 0; i < o->nargs; i++) {
+		sn = sniff_open_file(&s->capture, o->args[i], &h, err,
+		    sizeof(err));
+		if (sn == NULL) {
+			fprintf(stderr, "wireban: %s\n", err);
+			nbad++;
+			continue;
+		}
+		while ((rc = sniff_dispatch(sn, 4096, err, sizeof(err))) > 0)
+			;
+		if (rc < 0) {
+			fprintf(stderr, "wireban: %s\n", err);
+			nbad++;
+		}
+		sniff_get_stats(sn, &st);
+		sniff_close(sn);
+		add_stats(&sum, &st);
+	}
+	if (!o->json)
+		report(&e, &sum, o->nargs, nbad, &r.tally, &r.banner,
+		    o->apply);
+	else if (sum.ipv6 > 0)
+		fprintf(stderr, "wireban: %llu IPv6 packets not inspected "
+		    "(libnids is IPv4 only)\n", (unsigned long long)sum.ipv6);
+	fflush(stdout);
+	free(r.tally.v);
+	banner_fini(&r.banner);
+	return nbad > 0 || r.banner.errors > 0 ? 1 : 0;
+}

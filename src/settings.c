@@ -1,0 +1,286 @@
+/*
+ * settings.c - from config entries to the typed settings of sniffer/,
+ * smtp/ (user rules) and, later, bans/. Each error names where the bad
+ * value came from (file:line or -o) and the key.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "settings.h"
+
+int
+settings_parse_ports(const char *v, uint16_t *ports, size_t max)
+{
+	const char *p = v;
+	size_t n = 0;
+	char *end;
+	long port;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		errno = 0;
+		port = strtol(p, &end, 10);
+		if (end == p || errno != 0 || port < 1 || port > 65535 ||
+		    (*end != '\0' && *end != ',' && *end != ' ') || n == max)
+			return -1;
+		ports[n++] = (uint16_t)port;
+		p = end;
+	}
+	return n == 0 ? -1 : (int)n;
+}
+
+static int
+capture_settings(struct settings *s, char *err, size_t errlen)
+{
+	static const char *const csum[] = { "auto", "on", "off", NULL };
+	const struct config_entry *e;
+	struct sniff_config *c = &s->capture;
+	long n;
+	int i;
+
+	sniff_config_defaults(c);
+	if ((e = config_get(&s->conf, "capture", "ports")) != NULL) {
+		if ((i = settings_parse_ports(e->value, c->ports,
+		    SNIFF_MAX_PORTS)) < 0) {
+			snprintf(err, errlen, "%s: capture.ports: '%.60s' is "
+			    "not a list of 1 to %d ports (1-65535) separated "
+			    "by commas", e->where, e->value, SNIFF_MAX_PORTS);
+			return -1;
+		}
+		c->nports = (size_t)i;
+	}
+	if ((e = config_get(&s->conf, "capture", "servers")) != NULL) {
+		char buf[4096], *tok, *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", e->value);
+		c->nservers = 0;
+		for (tok = strtok_r(buf, ", ", &save); tok != NULL;
+		    tok = strtok_r(NULL, ", ", &save)) {
+			if (c->nservers == SNIFF_MAX_SERVERS ||
+			    wb_addr_parse(&c->servers[c->nservers], tok) < 0) {
+				snprintf(err, errlen, "%s: capture.servers: "
+				    "'%.60s' is not an IPv4 or IPv6 address "
+				    "(at most %d)", e->where, tok,
+				    SNIFF_MAX_SERVERS);
+				return -1;
+			}
+			c->nservers++;
+		}
+	}
+	i = (int)c->checksums;
+	if (config_choice(&s->conf, "capture", "checksums", csum, &i, err,
+	    errlen) < 0)
+		return -1;
+	c->checksums = (enum sniff_checksums)i;
+	n = c->max_streams;
+	if (config_long(&s->conf, "capture", "max_streams", 16, 4000000, &n,
+	    err, errlen) < 0)
+		return -1;
+	c->max_streams = (int)n;
+	if (config_duration(&s->conf, "capture", "idle_timeout",
+	    &c->idle_timeout, err, errlen) < 0)
+		return -1;
+	if (c->idle_timeout < WB_USEC_PER_SEC) {
+		e = config_get(&s->conf, "capture", "idle_timeout");
+		snprintf(err, errlen, "%s: capture.idle_timeout: at least 1s",
+		    e ? e->where : "?");
+		return -1;
+	}
+	s->interface = NULL;
+	config_string(&s->conf, "capture", "interface", &s->interface);
+	return 0;
+}
+
+/* [rule NAME] sections, in file order, onto the built-in pack. */
+static int
+rule_settings(struct settings *s, char *err, size_t errlen)
+{
+	char why[256];
+	size_t i;
+
+	if ((s->rules = smtp_rules_new(true)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < s->conf.n; i++) {
+		const struct config_entry *e = &s->conf.v[i];
+
+		if (strncmp(e->section, "rule ", 5) != 0)
+			continue;
+		if (smtp_rules_set(s->rules, e->section + 5, e->key, e->value,
+		    why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: [%s] %s", e->where,
+			    e->section, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+policy_settings(struct settings *s, char *err, size_t errlen)
+{
+	const struct config_entry *e;
+	struct ban_policy_config *p = &s->policy;
+	long n;
+	char *tok, *save = NULL;
+
+	ban_policy_defaults(p);
+	n = p->maxretry;
+	if (config_long(&s->conf, "policy", "maxretry", 1, 1000, &n, err,
+	    errlen) < 0)
+		return -1;
+	p->maxretry = (int)n;
+	if (config_duration(&s->conf, "policy", "findtime", &p->findtime,
+	    err, errlen) < 0 ||
+	    config_duration(&s->conf, "policy", "bantime", &p->bantime, err,
+	    errlen) < 0 ||
+	    config_double(&s->conf, "policy", "bantime_factor", 1, 1000,
+	    &p->bantime_factor, err, errlen) < 0 ||
+	    config_duration(&s->conf, "policy", "bantime_max", &p->bantime_max,
+	    err, errlen) < 0)
+		return -1;
+	if (p->bantime < WB_USEC_PER_SEC || p->findtime < WB_USEC_PER_SEC) {
+		e = config_get(&s->conf, "policy", p->bantime <
+		    WB_USEC_PER_SEC ? "bantime" : "findtime");
+		snprintf(err, errlen, "%s: policy.%s: at least 1s",
+		    e ? e->where : "?", e ? e->key : "?");
+		return -1;
+	}
+	if (p->bantime_max < p->bantime) {
+		e = config_get(&s->conf, "policy", "bantime_max");
+		if (e == NULL)
+			p->bantime_max = p->bantime;
+		else {
+			snprintf(err, errlen, "%s: policy.bantime_max: '%s' is "
+			    "shorter than policy.bantime", e->where, e->value);
+			return -1;
+		}
+	}
+	s->ignoreself = true;
+	if (config_bool(&s->conf, "policy", "ignoreself", &s->ignoreself, err,
+	    errlen) < 0)
+		return -1;
+	s->nignore = 0;
+	if ((e = config_get(&s->conf, "policy", "ignoreip")) != NULL) {
+		snprintf(s->ignore_buf, sizeof(s->ignore_buf), "%s", e->value);
+		for (tok = strtok_r(s->ignore_buf, ", \t", &save); tok != NULL;
+		    tok = strtok_r(NULL, ", \t", &save)) {
+			struct wb_addr net;
+			int bits;
+
+			if (s->nignore == MAX_IGNORE ||
+			    ban_cidr_parse(tok, &net, &bits) < 0) {
+				snprintf(err, errlen, "%s: policy.ignoreip: "
+				    "'%.60s' is not an address or CIDR (v4 or "
+				    "v6; at most %d items)", e->where, tok,
+				    MAX_IGNORE);
+				return -1;
+			}
+			s->ignoreip[s->nignore++] = tok;
+		}
+	}
+	return 0;
+}
+
+static int
+firewall_settings(struct settings *s, char *err, size_t errlen)
+{
+	static const char *const backends[] = { "iptables", "dry-run",
+		"exec", NULL };
+	static const char *const targets[] = { "DROP", "REJECT", NULL };
+	const struct config_entry *e;
+	struct ban_fw_config *f = &s->fw;
+	int i;
+
+	ban_fw_config_defaults(f);
+	i = 0;
+	if (config_choice(&s->conf, "firewall", "backend", backends, &i, err,
+	    errlen) < 0)
+		return -1;
+	f->backend = backends[i];
+	config_string(&s->conf, "firewall", "chain", &f->chain);
+	if ((e = config_get(&s->conf, "firewall", "chain")) != NULL &&
+	    (strlen(e->value) == 0 || strlen(e->value) >= BAN_CHAIN_MAX ||
+	    strspn(e->value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+	    "XYZ0123456789_-") != strlen(e->value))) {
+		snprintf(err, errlen, "%s: firewall.chain: '%.60s' is not a "
+		    "chain name (1-%d letters, digits, '_' or '-')", e->where,
+		    e->value, BAN_CHAIN_MAX - 1);
+		return -1;
+	}
+	if (config_bool(&s->conf, "firewall", "allports", &f->allports, err,
+	    errlen) < 0 ||
+	    config_bool(&s->conf, "firewall", "forward", &f->forward, err,
+	    errlen) < 0 ||
+	    config_bool(&s->conf, "firewall", "keep_on_exit",
+	    &f->keep_on_close, err, errlen) < 0)
+		return -1;
+	i = (int)f->target;
+	if (config_choice(&s->conf, "firewall", "target", targets, &i, err,
+	    errlen) < 0)
+		return -1;
+	f->target = (enum ban_target)i;
+	config_string(&s->conf, "firewall", "ban_command", &f->ban_command);
+	config_string(&s->conf, "firewall", "unban_command",
+	    &f->unban_command);
+	if (strcmp(f->backend, "exec") == 0 && (f->ban_command == NULL ||
+	    f->unban_command == NULL)) {
+		e = config_get(&s->conf, "firewall", "backend");
+		snprintf(err, errlen, "%s: firewall.backend: exec needs "
+		    "firewall.ban_command and firewall.unban_command",
+		    e ? e->where : "?");
+		return -1;
+	}
+	/* The firewall guards the ports wireban watches. */
+	f->nports = s->capture.nports < BAN_PORTS_MAX ? s->capture.nports :
+	    BAN_PORTS_MAX;
+	memcpy(f->ports, s->capture.ports, f->nports * sizeof(f->ports[0]));
+	return 0;
+}
+
+static void
+path_settings(struct settings *s)
+{
+	s->state_path = DEFAULT_STATE;
+	s->socket_path = DEFAULT_SOCKET;
+	s->events_path = NULL;
+	config_string(&s->conf, "paths", "state", &s->state_path);
+	config_string(&s->conf, "paths", "socket", &s->socket_path);
+	config_string(&s->conf, "paths", "events", &s->events_path);
+}
+
+int
+settings_load(struct settings *s, const char *path, bool explicit_path,
+    char *const *overrides, char *err, size_t errlen)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->conf_path = path;
+	if (config_load(&s->conf, path, explicit_path, err, errlen) < 0)
+		return -1;
+	for (i = 0; overrides != NULL && overrides[i] != NULL; i++)
+		if (config_override(&s->conf, overrides[i], err, errlen) < 0)
+			return -1;
+	if (capture_settings(s, err, errlen) < 0 ||
+	    rule_settings(s, err, errlen) < 0 ||
+	    policy_settings(s, err, errlen) < 0 ||
+	    firewall_settings(s, err, errlen) < 0)
+		return -1;
+	path_settings(s);
+	return 0;
+}
+
+void
+settings_free(struct settings *s)
+{
+	smtp_rules_free(s->rules);
+	s->rules = NULL;
+	config_free(&s->conf);
+}

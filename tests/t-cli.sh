@@ -1,0 +1,64 @@
+#!/bin/sh
+# t-cli.sh - the command line keeps its promises: --help is printed and
+# true, bad options and bad configuration exit 2 naming what is wrong,
+# an unreadable capture exits 1 naming the file.
+cd "$(dirname "$0")/.." || exit 2
+WB=${WIREBAN:-./wireban}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 n=0
+
+# expect CODE PATTERN-IN-OUTPUT DESCRIPTION -- ARGS...
+expect() {
+	code=$1 pat=$2 what=$3
+	shift 4
+	n=$((n + 1))
+	"$WB" "$@" >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq "$code" ] && grep -q -- "$pat" "$tmp/out"; then
+		echo "ok $n - $what"
+	else
+		echo "not ok $n - $what (exit $rc, wanted $code and '$pat')"
+		sed 's/^/    /' "$tmp/out" | head -20
+		fails=$((fails + 1))
+	fi
+}
+
+printf '[policy]\nbantime = 1h\nfindtime = often\n' >"$tmp/bad.conf"
+printf '[capture]\nports = 25,70000\n' >"$tmp/ports.conf"
+printf '[rule mine]\npattern = (open\n' >"$tmp/re.conf"
+printf '[rule mine]\npattern = greylisted\ncode = 451\n' >"$tmp/ok.conf"
+: >"$tmp/empty.pcap"
+head -c 100 pcaps/relay.pcap >"$tmp/cut.pcap"
+
+expect 0 "usage: wireban" "--help prints usage" -- --help
+expect 0 "replay" "--help lists replay" -- --help
+expect 2 "unknown option" "unknown option exits 2" -- --bogus
+expect 2 "unknown option" "unknown command option exits 2" -- replay --bogus x
+expect 2 "unknown command" "unknown command exits 2" -- frobnicate
+expect 2 "usage" "no command exits 2" --
+expect 2 "$tmp/bad.conf:3: policy.findtime: 'often' is not a duration" \
+    "bad duration names file:line and key" -- -c "$tmp/bad.conf" rules
+expect 2 "$tmp/ports.conf:2: capture.ports" "bad port names file:line" \
+    -- -c "$tmp/ports.conf" rules
+expect 2 "$tmp/re.conf:2: \[rule mine\] pattern: missing closing" \
+    "bad pattern names file:line" -- -c "$tmp/re.conf" rules
+expect 2 "No such file" "missing explicit config exits 2" \
+    -- -c "$tmp/none.conf" rules
+expect 2 "\-o policy.maxretry=x" "bad -o is named" \
+    -- -o policy.maxretry=x -o policy.bantime=zz rules
+expect 0 "mine .*451 .*greylisted .*\[user\]" "user rule listed first" \
+    -- -c "$tmp/ok.conf" rules
+expect 0 "^relay .*RCPT" "built-in rules listed" -- rules
+expect 1 "$tmp/nonexistent.pcap" "missing capture exits 1 naming it" \
+    -- replay "$tmp/nonexistent.pcap"
+expect 1 "$tmp/empty.pcap" "empty capture exits 1 naming it" \
+    -- replay "$tmp/empty.pcap"
+expect 1 "$tmp/cut.pcap" "truncated capture exits 1 naming it" \
+    -- replay "$tmp/cut.pcap"
+expect 1 "Captures: 1 read, 1 with errors" "report still printed" \
+    -- replay pcaps/relay.pcap "$tmp/nonexistent.pcap"
+expect 2 "no capture file" "replay without files exits 2" -- replay
+
+echo "cli: $((n - fails)) of $n right"
+[ "$fails" -eq 0 ]
