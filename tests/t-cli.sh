@@ -59,6 +59,23 @@ expect 1 "$tmp/cut.pcap" "truncated capture exits 1 naming it" \
 expect 1 "Captures: 1 read, 1 with errors" "report still printed" \
     -- replay pcaps/relay.pcap "$tmp/nonexistent.pcap"
 expect 2 "no capture file" "replay without files exits 2" -- replay
+# The example config documents every key: with all its settings on, it
+# must load, and list each key of DESIGN.md.
+sed 's/^#\([^ ]\)/\1/' wireban.conf.example >"$tmp/example.conf"
+expect 0 "greylist" "example config with every key set loads" \
+    -- -c "$tmp/example.conf" rules
+for key in interface ports servers checksums max_streams idle_timeout \
+    maxretry findtime bantime bantime_factor bantime_max ignoreip \
+    ignoreself backend chain allports target ban_command unban_command \
+    state socket events; do
+	n=$((n + 1))
+	if grep -q "^$key = " "$tmp/example.conf"; then
+		echo "ok $n - example config documents $key"
+	else
+		echo "not ok $n - example config lacks $key"
+		fails=$((fails + 1))
+	fi
+done
 
 echo "cli: $((n - fails)) of $n right"
 [ "$fails" -eq 0 ]
