@@ -62,13 +62,17 @@ on_ban(void *arg, const struct ban *ban)
 {
 	struct banner *b = arg;
 
+	/*
+	 * Cut what it holds open first: it must not go on inside a session.
+	 * The reset toward the server carries the client's address, so once
+	 * the DROP rule is in it would be dropped like the client itself.
+	 */
+	if (b->kill != NULL)
+		b->kill(b->kill_arg, &ban->addr);
 	if (b->backend->ban(ban) < 0 || b->backend->commit() < 0)
 		b->errors++;
 	save(b);
 	event(b, "ban", ban, ban->start);
-	/* Cut what it holds open: it must not go on inside a session. */
-	if (b->kill != NULL)
-		b->kill(b->kill_arg, &ban->addr);
 }
 
 static void

@@ -177,10 +177,12 @@ parse_opts(int argc, char **argv, const struct command *cmd, struct opts *o)
 	};
 	int ch;
 
-	optind = 1;
+	optind = 0;	/* 0: GNU getopt starts over, permutation state too */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+c:o:i:hV", longopts,
-	    NULL)) != -1) {
+	/* Global options stop at the command; a command's own may follow
+	 * its arguments ("ban ADDR --for 1h"). */
+	while ((ch = getopt_long(argc, argv, cmd == NULL ? "+c:o:i:hV" :
+	    "c:o:i:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
