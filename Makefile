@@ -16,7 +16,7 @@ endif
 LDFLAGS	?=
 
 PCRE_LIBS  = -lpcre2-8
-NIDS_LIBS  = -lnids -lpcap -lnet -lgthread-2.0 -lglib-2.0
+NIDS_LIBS  = -lnids -lpcap
 IPTC_LIBS  = -lip4tc -lip6tc
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 

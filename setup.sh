@@ -3,7 +3,7 @@
 # (run as root). Installs only what is missing.
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libpcap-dev
-  libnids-dev libnet1-dev libglib2.0-dev libpcre2-dev libiptc-dev
+  libnids-dev libpcre2-dev libiptc-dev
   libip4tc-dev libip6tc-dev check iptables iproute2 tcpdump tshark
   python3 cpio exim4-daemon-light swaks openssl libnet-ssleay-perl
   netcat-openbsd"

@@ -1,0 +1,422 @@
+/*
+ * capture.c - the libpcap handle: opening a file or an interface,
+ * reading frames, sorting each into the counters, closing.
+ *
+ * Invariant: every frame read is counted in exactly one of ipv4, skipped,
+ * ipv6, other, malformed (truncated counts across them), and is
+ * handled before the next is read. Packet time only moves forward
+ * (s->now); idle connections are expired before each frame.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define SNAPLEN		262144
+#define LIVE_BUFFER	(8 * 1024 * 1024)
+#define LIVE_BATCH	4096	/* packets per dispatch: stay responsive */
+#define MAX_STREAMS_MAX	(1 << 24)
+#define IDLE_MAX	(366LL * 24 * 3600 * WB_USEC_PER_SEC)
+/* 2^63 us is 292,000 years: clamp what a hostile pcapng may claim. */
+#define SEC_MAX		(INT64_MAX / WB_USEC_PER_SEC - 1)
+
+static int	 check_config(const struct sniff_config *, char *, size_t);
+static struct sniff *sniff_new(const struct sniff_config *, const char *,
+		    const struct sniff_handlers *, char *, size_t);
+static int	 start(struct sniff *, pcap_t *, char *, size_t);
+static int	 live_filter(struct sniff *, char *, size_t);
+static int	 port_list(const struct sniff_config *, char *, size_t);
+static wb_usec	 usec(const struct timeval *);
+static void	 at_eof(struct sniff *);
+
+static int
+check_config(const struct sniff_config *c, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (c->nports == 0 || c->nports > SNIFF_MAX_PORTS) {
+		snprintf(err, errlen, "ports: 1 to %d needed", SNIFF_MAX_PORTS);
+		return -1;
+	}
+	for (i = 0; i < c->nports; i++)
+		if (c->ports[i] == 0) {
+			snprintf(err, errlen, "ports: 0 is not a port");
+			return -1;
+		}
+	if (c->nservers > SNIFF_MAX_SERVERS) {
+		snprintf(err, errlen, "servers: at most %d", SNIFF_MAX_SERVERS);
+		return -1;
+	}
+	if (c->max_streams < 1 || c->max_streams > MAX_STREAMS_MAX) {
+		snprintf(err, errlen, "max_streams: 1 to %d", MAX_STREAMS_MAX);
+		return -1;
+	}
+	if (c->idle_timeout < 0 || c->idle_timeout > IDLE_MAX) {
+		snprintf(err, errlen, "idle_timeout: 0 to 366 days");
+		return -1;
+	}
+	if (c->checksums != SNIFF_CSUM_AUTO && c->checksums != SNIFF_CSUM_ON &&
+	    c->checksums != SNIFF_CSUM_OFF) {
+		snprintf(err, errlen, "checksums: auto, on or off");
+		return -1;
+	}
+	return 0;
+}
+
+/* Returns a sniffer with nothing open yet (sniff_close frees it). */
+static struct sniff *
+sniff_new(const struct sniff_config *c, const char *name,
+    const struct sniff_handlers *h, char *err, size_t errlen)
+{
+	struct sniff *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->name = strdup(name)) == NULL ||
+	    (s->pkt = malloc(SNIFF_IP_MAX)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		if (s != NULL) {
+			free(s->name);
+			free(s);
+		}
+		return NULL;
+	}
+	s->cfg = *c;
+	if (h != NULL)
+		s->h = *h;
+	s->rawfd = -1;
+	return s;
+}
+
+/* Takes p (closed by sniff_close, also on failure). */
+static int
+start(struct sniff *s, pcap_t *p, char *err, size_t errlen)
+{
+	s->pcap = p;
+	s->dlt = pcap_datalink(p);
+	if (!sniff_link_supported(s->dlt)) {
+		snprintf(err, errlen, "%s: link type %d (%s) not supported",
+		    s->name, s->dlt, pcap_datalink_val_to_name(s->dlt) != NULL ?
+		    pcap_datalink_val_to_name(s->dlt) : "unknown");
+		return -1;
+	}
+	return sniff_reasm_init(s, err, errlen);
+}
+
+struct sniff *
+sniff_open_file(const struct sniff_config *c, const char *path,
+    const struct sniff_handlers *h, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	unsigned char magic[2];
+	struct sniff *s;
+	pcap_t *p;
+	FILE *fp;
+
+	if (check_config(c, err, errlen) == -1)
+		return NULL;
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "rb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	ebuf[0] = '\0';
+	if ((p = pcap_fopen_offline(fp, ebuf)) == NULL) {
+		/* libpcap would say "unknown file format" of a .gz */
+		if (fp != stdin && fseek(fp, 0, SEEK_SET) == 0 &&
+		    fread(magic, 1, 2, fp) == 2 &&
+		    magic[0] == 0x1f && magic[1] == 0x8b)
+			snprintf(err, errlen, "%s: gzip-compressed: gunzip it "
+			    "first", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, ebuf);
+		if (fp != stdin)
+			fclose(fp);
+		return NULL;
+	}
+	if ((s = sniff_new(c, path, h, err, errlen)) == NULL) {
+		pcap_close(p);
+		return NULL;
+	}
+	if (start(s, p, err, errlen) == -1) {
+		sniff_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct sniff *
+sniff_open_live(const struct sniff_config *c, const char *iface,
+    const struct sniff_handlers *h, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct sniff *s;
+	pcap_t *p;
+	int r;
+
+	if (check_config(c, err, errlen) == -1)
+		return NULL;
+	ebuf[0] = '\0';
+	if ((p = pcap_create(iface, ebuf)) == NULL) {
+		snprintf(err, errlen, "%s: %s", iface, ebuf);
+		return NULL;
+	}
+	if ((s = sniff_new(c, iface, h, err, errlen)) == NULL) {
+		pcap_close(p);
+		return NULL;
+	}
+	s->live = true;
+	s->pcap = p;
+	if (pcap_set_snaplen(p, SNAPLEN) != 0 ||
+	    pcap_set_promisc(p, 1) != 0 ||
+	    pcap_set_immediate_mode(p, 1) != 0 ||
+	    pcap_set_buffer_size(p, LIVE_BUFFER) != 0) {
+		snprintf(err, errlen, "%s: cannot set capture options", iface);
+		goto fail;
+	}
+	if ((r = pcap_activate(p)) < 0) {
+		snprintf(err, errlen, "%s: %s", iface, pcap_geterr(p)[0] != '\0' ?
+		    pcap_geterr(p) : pcap_statustostr(r));
+		goto fail;
+	}
+	if (r > 0)
+		sniff_log("%s: %s", iface, pcap_geterr(p));
+	if (live_filter(s, err, errlen) == -1)
+		goto fail;
+	if (pcap_setnonblock(p, 1, ebuf) == -1) {
+		snprintf(err, errlen, "%s: %s", iface, ebuf);
+		goto fail;
+	}
+	if (start(s, p, err, errlen) == -1)
+		goto fail;
+	if (sniff_kill_open(s) == -1)
+		sniff_log("%s: no raw socket (%s): connections cannot be reset",
+		    iface, strerror(errno));
+	return s;
+fail:
+	sniff_close(s);		/* closes p too */
+	return NULL;
+}
+
+/*
+ * "P or (vlan and (P or (vlan and P)))" with P the ports (TCP over v4
+ * or v6) and any IPv4 fragment, which libnids reassembles. Each "vlan"
+ * moves the offsets of everything after it by one tag, hence the nesting
+ * rather than three alternatives side by side. libpcap knows "vlan" on
+ * Ethernet only; elsewhere (cooked "any", loopback, raw) P alone.
+ */
+static int
+live_filter(struct sniff *s, char *err, size_t errlen)
+{
+	char ports[512], expr[2048];
+	struct bpf_program prog;
+	int n;
+
+	if (port_list(&s->cfg, ports, sizeof(ports)) == -1)
+		goto toolong;
+	n = snprintf(expr, sizeof(expr),
+	    "(%s) or (vlan and ((%s) or (vlan and (%s))))", ports, ports, ports);
+	if (n < 0 || (size_t)n >= sizeof(expr))
+		goto toolong;
+	if (pcap_compile(s->pcap, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == -1 &&
+	    pcap_compile(s->pcap, &prog, ports, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+		snprintf(err, errlen, "%s: filter: %s", s->name,
+		    pcap_geterr(s->pcap));
+		return -1;
+	}
+	if (pcap_setfilter(s->pcap, &prog) == -1) {
+		snprintf(err, errlen, "%s: filter: %s", s->name,
+		    pcap_geterr(s->pcap));
+		pcap_freecode(&prog);
+		return -1;
+	}
+	pcap_freecode(&prog);
+	return 0;
+toolong:
+	snprintf(err, errlen, "%s: filter too long", s->name);
+	return -1;
+}
+
+static int
+port_list(const struct sniff_config *c, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	int n;
+
+	for (i = 0; i < c->nports; i++) {
+		n = snprintf(buf + off, len - off, "tcp port %u or ",
+		    (unsigned)c->ports[i]);
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+	}
+	n = snprintf(buf + off, len - off, "(ip and ip[6:2] & 0x3fff != 0)");
+	if (n < 0 || (size_t)n >= len - off)
+		return -1;
+	return 0;
+}
+
+static wb_usec
+usec(const struct timeval *tv)
+{
+	int64_t sec = (int64_t)tv->tv_sec, us = (int64_t)tv->tv_usec;
+
+	if (sec < 0)
+		sec = 0;
+	if (sec > SEC_MAX)
+		sec = SEC_MAX;
+	if (us < 0 || us >= WB_USEC_PER_SEC)
+		us = 0;
+	return sec * WB_USEC_PER_SEC + us;
+}
+
+void
+sniff_frame(struct sniff *s, const struct pcap_pkthdr *hdr,
+    const uint8_t *data)
+{
+	struct sniff_ip4 ip4;
+	struct sniff_l3 l3;
+	enum sniff_ipv v;
+	size_t caplen = hdr->caplen;
+	bool cut = hdr->caplen < hdr->len;
+
+	s->st.packets++;
+	s->st.bytes += hdr->len;
+	if (cut)
+		s->st.truncated++;
+	s->pkt_ts = usec(&hdr->ts);
+	if (s->pkt_ts > s->now)
+		s->now = s->pkt_ts;
+	sniff_cx_expire(s, s->now);
+
+	sniff_link_decode(s->dlt, data, caplen, &l3);
+	switch (l3.family) {
+	case 4:
+		v = sniff_ip4_parse(&s->cfg, data + l3.off, caplen - l3.off,
+		    &ip4);
+		if (v == SNIFF_IP_TRUNC)
+			v = cut ? SNIFF_IP_SKIP : SNIFF_IP_BAD;
+		if (v == SNIFF_IP_FEED)
+			sniff_reasm_feed(s, data + l3.off, &ip4);
+		else if (v == SNIFF_IP_SKIP)
+			s->st.skipped++;
+		else
+			s->st.malformed++;
+		break;
+	case 6:
+		v = sniff_ip6_parse(&s->cfg, data + l3.off, caplen - l3.off);
+		if (v == SNIFF_IP_TRUNC)
+			v = cut ? SNIFF_IP_SKIP : SNIFF_IP_BAD;
+		if (v == SNIFF_IP_BAD)
+			s->st.malformed++;
+		else {
+			s->st.ipv6++;
+			if (v == SNIFF_IP_FEED)
+				s->st.ipv6_smtp++;
+		}
+		break;
+	default:
+		s->st.other++;
+		break;
+	}
+}
+
+/* The capture is over: close what is open and reset libnids. */
+static void
+at_eof(struct sniff *s)
+{
+	s->eof = true;
+	sniff_reasm_fini(s);
+}
+
+int
+sniff_dispatch(struct sniff *s, int max, char *err, size_t errlen)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	int n, r, limit;
+
+	if (s->in_nids) {
+		snprintf(err, errlen, "%s: sniff_dispatch from a handler",
+		    s->name);
+		return -1;
+	}
+	if (s->failed) {
+		snprintf(err, errlen, "%s", s->errmsg);
+		return -1;
+	}
+	if (s->eof || !s->nids_up)
+		return 0;
+	if (max < 0)
+		limit = s->live ? LIVE_BATCH : INT_MAX;
+	else
+		limit = max;
+	for (n = 0; n < limit; n++) {
+		r = pcap_next_ex(s->pcap, &hdr, &data);
+		if (r == 1) {
+			sniff_frame(s, hdr, data);
+			continue;
+		}
+		if (r == 0)		/* live: nothing more ready */
+			break;
+		if (r == PCAP_ERROR_BREAK) {
+			if (!s->live)
+				at_eof(s);
+			break;
+		}
+		snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", s->name,
+		    pcap_geterr(s->pcap));
+		s->failed = true;
+		snprintf(err, errlen, "%s", s->errmsg);
+		return -1;
+	}
+	return n;
+}
+
+int
+sniff_fd(const struct sniff *s)
+{
+	if (!s->live || s->pcap == NULL)
+		return -1;
+	return pcap_get_selectable_fd(s->pcap);
+}
+
+void
+sniff_expire(struct sniff *s, wb_usec now)
+{
+	if (s->in_nids || !s->nids_up)
+		return;
+	if (now > s->now)
+		s->now = now;
+	sniff_cx_expire(s, s->now);
+}
+
+void
+sniff_get_stats(struct sniff *s, struct sniff_stats *st)
+{
+	struct pcap_stat ps;
+
+	if (s->live && s->pcap != NULL && pcap_stats(s->pcap, &ps) == 0) {
+		s->st.pcap_recv = ps.ps_recv;
+		s->st.pcap_drop = ps.ps_drop;
+		s->st.pcap_ifdrop = ps.ps_ifdrop;
+	}
+	*st = s->st;
+}
+
+void
+sniff_close(struct sniff *s)
+{
+	if (s == NULL)
+		return;
+	sniff_reasm_fini(s);
+	sniff_kill_close(s);
+	if (s->pcap != NULL)
+		pcap_close(s->pcap);
+	free(s->pkt);
+	free(s->name);
+	free(s);
+}

@@ -1,0 +1,40 @@
+/*
+ * config.c - the sniffer's defaults and the words for how a connection
+ * closed.
+ */
+#include <string.h>
+
+#include "sniffer.h"
+
+void
+sniff_config_defaults(struct sniff_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ports[0] = 25;
+	c->ports[1] = 465;
+	c->ports[2] = 587;
+	c->nports = 3;
+	c->checksums = SNIFF_CSUM_AUTO;
+	/* A busy MX, not libnids' 1040 (which is a hash size, not this). */
+	c->max_streams = 65536;
+	/* Longer than any SMTP server waits for a command (exim: 5 min). */
+	c->idle_timeout = 10 * 60 * WB_USEC_PER_SEC;
+}
+
+const char *
+sniff_close_str(enum sniff_close how)
+{
+	switch (how) {
+	case SNIFF_CLOSE_FIN:
+		return "fin";
+	case SNIFF_CLOSE_RST:
+		return "rst";
+	case SNIFF_CLOSE_TIMEOUT:
+		return "timeout";
+	case SNIFF_CLOSE_EOF:
+		return "eof";
+	case SNIFF_CLOSE_EVICTED:
+		return "evicted";
+	}
+	return "?";
+}
