@@ -1,0 +1,922 @@
+/*
+ * policy.c - per-address offence windows, bans and the increment.
+ *
+ * Every address the policy knows is one entry in a hash table keyed on
+ * its wb_addr. The hash is SipHash-2-4 under a per-policy key: an
+ * attacker who picks source addresses (any IPv6 /64 offers plenty)
+ * cannot pile them into one bucket. An entry is on exactly one of:
+ *   - the ban heap (banned; ordered by expiry, then address),
+ *   - the offenders list (never banned),
+ *   - the history list (banned before, not now),
+ * each list in order of last touch, oldest first.
+ *
+ * Invariant: tracked <= max_tracked. When a new address needs room the
+ * oldest never-banned entry is evicted, then the oldest past offender
+ * (losing its ban count); an active ban is never evicted. If every entry
+ * is banned, the new address is not tracked and `untracked` counts it:
+ * memory stays bounded even when an attacker owns a whole prefix.
+ *
+ * Offences: each entry keeps only its last maxretry offences in a ring.
+ * Weights are >= 1, so maxretry offences inside the window already
+ * reach maxretry: an older one can never tip a ban, and the ring is the
+ * per-address cap with no loss of precision.
+ *
+ * Time is always the caller's `now` (packet time); nothing here reads a
+ * clock, so a replayed capture gives the same decisions every run.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "bans_int.h"
+
+#define MAXRETRY_MAX	1000
+#define TRACKED_MAX	(1u << 24)
+
+enum { L_NONE = 0, L_OFFENDERS, L_HISTORY };
+
+struct offence {
+	wb_usec		 t;
+	int		 weight;
+};
+
+struct entry {
+	struct entry	*hnext;		/* hash chain */
+	struct entry	*prev, *next;	/* offenders or history list */
+	size_t		 hidx;		/* heap index while banned */
+	struct ban	 ban;		/* current or last; addr is the key */
+	wb_usec		 last;		/* newest offence */
+	uint8_t		 list;
+	bool		 banned;
+	uint16_t	 noff, off0;	/* ring: count, index of the oldest */
+	struct offence	 off[];		/* maxretry slots */
+};
+
+struct list {
+	struct entry	*head, *tail;
+	size_t		 n;
+};
+
+struct ignore {
+	struct wb_addr	 net;
+	int		 bits;
+};
+
+struct ban_policy {
+	struct ban_policy_config c;
+	uint64_t	 k0, k1;
+	struct entry	**buckets;
+	size_t		 nbuckets;	/* a power of two */
+	struct list	 lists[3];	/* indexed by L_* (L_NONE unused) */
+	struct entry	**heap;
+	size_t		 nheap, heapcap;
+	struct ignore	*ign;
+	size_t		 nign, ignmax;
+	ban_cb		*hook;
+	void		*hook_arg;
+	struct ban_policy_stats st;
+};
+
+static uint64_t	 siphash(uint64_t, uint64_t, const uint8_t *, size_t);
+static void	 addr_norm(struct wb_addr *, const struct wb_addr *);
+static int	 addr_cmp(const struct wb_addr *, const struct wb_addr *);
+static bool	 in_window(wb_usec, wb_usec, wb_usec);
+static wb_usec	 sat_add(wb_usec, wb_usec);
+static struct entry **bucket(const struct ban_policy *,
+		    const struct wb_addr *);
+static struct entry *find(const struct ban_policy *, const struct wb_addr *);
+static struct entry *entry_new(struct ban_policy *, const struct wb_addr *);
+static void	 entry_free(struct ban_policy *, struct entry *);
+static void	 list_remove(struct ban_policy *, struct entry *);
+static void	 list_append(struct ban_policy *, struct entry *);
+static bool	 heap_less(const struct entry *, const struct entry *);
+static void	 heap_set(struct ban_policy *, size_t, struct entry *);
+static void	 heap_up(struct ban_policy *, size_t);
+static void	 heap_down(struct ban_policy *, size_t);
+static int	 heap_reserve(struct ban_policy *);
+static void	 heap_push(struct ban_policy *, struct entry *);
+static void	 heap_del(struct ban_policy *, struct entry *);
+static void	 ring_add(const struct ban_policy *, struct entry *, wb_usec,
+		    int);
+static int64_t	 ring_sum(const struct ban_policy *, const struct entry *,
+		    wb_usec);
+static void	 ban_start(struct ban_policy *, struct entry *, const char *,
+		    int, wb_usec, wb_usec, struct ban *);
+static void	 ban_end(struct ban_policy *, struct entry *, struct ban *);
+static int	 valid_family(const struct wb_addr *);
+static int	 entry_cmp(const void *, const void *);
+
+/* ---- helpers ---------------------------------------------------------- */
+
+#define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND(v0, v1, v2, v3) do {					\
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
+} while (0)
+
+/* SipHash-2-4 (Aumasson and Bernstein), written from the paper. */
+static uint64_t
+siphash(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
+{
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = k1 ^ 0x7465646279746573ULL;
+	uint64_t m, b = (uint64_t)len << 56;
+	size_t i, j, full = len - len % 8;
+
+	for (i = 0; i < full; i += 8) {
+		m = 0;
+		for (j = 0; j < 8; j++)
+			m |= (uint64_t)in[i + j] << (8 * j);
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (j = 0; i + j < len; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	for (j = 0; j < 4; j++)
+		SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static int
+valid_family(const struct wb_addr *a)
+{
+	return a != NULL && (a->family == AF_INET || a->family == AF_INET6);
+}
+
+/*
+ * The key form of an address: an IPv4-mapped IPv6 address becomes its
+ * IPv4 address (one host, one entry, one rule), and bytes past a v4
+ * address are zero whatever the caller left there.
+ */
+static void
+addr_norm(struct wb_addr *out, const struct wb_addr *a)
+{
+	static const uint8_t mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	if (a->family == AF_INET6 && memcmp(a->a, mapped, 12) == 0)
+		wb_addr_v4(out, a->a + 12);
+	else if (a->family == AF_INET)
+		wb_addr_v4(out, a->a);
+	else
+		wb_addr_v6(out, a->a);
+}
+
+static int
+addr_cmp(const struct wb_addr *x, const struct wb_addr *y)
+{
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->a, y->a, 16);
+}
+
+/*
+ * An offence at t still counts at now when it is less than findtime
+ * old; one from the future (out-of-order packets) counts. Unsigned
+ * arithmetic: no overflow whatever the times.
+ */
+static bool
+in_window(wb_usec t, wb_usec now, wb_usec findtime)
+{
+	if (t >= now)
+		return true;
+	return (uint64_t)now - (uint64_t)t < (uint64_t)findtime;
+}
+
+static wb_usec
+sat_add(wb_usec a, wb_usec b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	return a + b;
+}
+
+/* ---- hash table and lists --------------------------------------------- */
+
+static struct entry **
+bucket(const struct ban_policy *p, const struct wb_addr *a)
+{
+	uint8_t key[17];
+
+	key[0] = a->family;
+	memcpy(key + 1, a->a, 16);
+	return &p->buckets[siphash(p->k0, p->k1, key, sizeof(key)) &
+	    (p->nbuckets - 1)];
+}
+
+static struct entry *
+find(const struct ban_policy *p, const struct wb_addr *a)
+{
+	struct entry *e;
+
+	for (e = *bucket(p, a); e != NULL; e = e->hnext)
+		if (wb_addr_eq(&e->ban.addr, a))
+			return e;
+	return NULL;
+}
+
+static void
+list_remove(struct ban_policy *p, struct entry *e)
+{
+	struct list *l;
+
+	if (e->list == L_NONE)
+		return;
+	l = &p->lists[e->list];
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		l->head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		l->tail = e->prev;
+	e->prev = e->next = NULL;
+	e->list = L_NONE;
+	l->n--;
+}
+
+/* Puts a non-banned entry at the young end of the list it belongs on. */
+static void
+list_append(struct ban_policy *p, struct entry *e)
+{
+	struct list *l;
+
+	list_remove(p, e);
+	e->list = e->ban.count > 0 ? L_HISTORY : L_OFFENDERS;
+	l = &p->lists[e->list];
+	e->prev = l->tail;
+	e->next = NULL;
+	if (l->tail != NULL)
+		l->tail->next = e;
+	else
+		l->head = e;
+	l->tail = e;
+	l->n++;
+}
+
+/*
+ * A new entry for a (normalized), evicting when the table is full.
+ * Returns NULL with errno ENOSPC (every entry is an active ban) or
+ * ENOMEM.
+ */
+static struct entry *
+entry_new(struct ban_policy *p, const struct wb_addr *a)
+{
+	struct entry *e, **b;
+
+	if (p->st.tracked >= p->c.max_tracked) {
+		struct entry *victim = p->lists[L_OFFENDERS].head;
+
+		if (victim == NULL)
+			victim = p->lists[L_HISTORY].head;
+		if (victim == NULL) {
+			errno = ENOSPC;
+			return NULL;
+		}
+		entry_free(p, victim);
+		p->st.evicted++;
+	}
+	e = calloc(1, sizeof(*e) +
+	    (size_t)p->c.maxretry * sizeof(struct offence));
+	if (e == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->ban.addr = *a;
+	b = bucket(p, a);
+	e->hnext = *b;
+	*b = e;
+	p->st.tracked++;
+	list_append(p, e);
+	return e;
+}
+
+/* Unlinks and frees a non-banned entry. */
+static void
+entry_free(struct ban_policy *p, struct entry *e)
+{
+	struct entry **pp;
+
+	for (pp = bucket(p, &e->ban.addr); *pp != NULL; pp = &(*pp)->hnext)
+		if (*pp == e) {
+			*pp = e->hnext;
+			break;
+		}
+	list_remove(p, e);
+	p->st.tracked--;
+	free(e);
+}
+
+/* ---- the ban heap ----------------------------------------------------- */
+
+static bool
+heap_less(const struct entry *x, const struct entry *y)
+{
+	if (x->ban.expiry != y->ban.expiry)
+		return x->ban.expiry < y->ban.expiry;
+	return addr_cmp(&x->ban.addr, &y->ban.addr) < 0;
+}
+
+static void
+heap_set(struct ban_policy *p, size_t i, struct entry *e)
+{
+	p->heap[i] = e;
+	e->hidx = i;
+}
+
+static void
+heap_up(struct ban_policy *p, size_t i)
+{
+	struct entry *e = p->heap[i];
+
+	while (i > 0 && heap_less(e, p->heap[(i - 1) / 2])) {
+		heap_set(p, i, p->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(p, i, e);
+}
+
+static void
+heap_down(struct ban_policy *p, size_t i)
+{
+	struct entry *e = p->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= p->nheap)
+			break;
+		if (c + 1 < p->nheap && heap_less(p->heap[c + 1], p->heap[c]))
+			c++;
+		if (!heap_less(p->heap[c], e))
+			break;
+		heap_set(p, i, p->heap[c]);
+		i = c;
+	}
+	heap_set(p, i, e);
+}
+
+/* Room for one more ban, so that starting a ban cannot fail halfway. */
+static int
+heap_reserve(struct ban_policy *p)
+{
+	struct entry **n;
+	size_t cap;
+
+	if (p->nheap < p->heapcap)
+		return 0;
+	cap = p->heapcap == 0 ? 64 : p->heapcap * 2;
+	n = realloc(p->heap, cap * sizeof(*n));
+	if (n == NULL)
+		return -1;
+	p->heap = n;
+	p->heapcap = cap;
+	return 0;
+}
+
+static void
+heap_push(struct ban_policy *p, struct entry *e)
+{
+	heap_set(p, p->nheap++, e);
+	heap_up(p, e->hidx);
+}
+
+static void
+heap_del(struct ban_policy *p, struct entry *e)
+{
+	size_t i = e->hidx;
+	struct entry *last = p->heap[--p->nheap];
+
+	if (i < p->nheap) {
+		heap_set(p, i, last);
+		heap_up(p, i);
+		heap_down(p, last->hidx);
+	}
+}
+
+/* ---- offences and bans ------------------------------------------------ */
+
+static void
+ring_add(const struct ban_policy *p, struct entry *e, wb_usec t, int weight)
+{
+	unsigned cap = (unsigned)p->c.maxretry;
+	struct offence *o;
+
+	if (e->noff < cap) {
+		o = &e->off[(e->off0 + e->noff) % cap];
+		e->noff++;
+	} else {
+		o = &e->off[e->off0];
+		e->off0 = (uint16_t)((e->off0 + 1) % cap);
+	}
+	o->t = t;
+	o->weight = weight;
+}
+
+static int64_t
+ring_sum(const struct ban_policy *p, const struct entry *e, wb_usec now)
+{
+	int64_t sum = 0;
+	unsigned i;
+
+	for (i = 0; i < e->noff; i++) {
+		const struct offence *o =
+		    &e->off[(e->off0 + i) % (unsigned)p->c.maxretry];
+
+		if (in_window(o->t, now, p->c.findtime))
+			sum += o->weight;
+	}
+	return sum;
+}
+
+/* Starts a ban on e. The caller has reserved heap room. */
+static void
+ban_start(struct ban_policy *p, struct entry *e, const char *rule, int score,
+    wb_usec duration, wb_usec now, struct ban *out)
+{
+	struct ban copy;
+
+	if (e->ban.count < UINT_MAX)
+		e->ban.count++;
+	ban_rule_copy(e->ban.rule, rule);
+	e->ban.score = score;
+	e->ban.start = now;
+	e->ban.expiry = sat_add(now, duration);
+	e->noff = e->off0 = 0;
+	list_remove(p, e);
+	e->banned = true;
+	heap_push(p, e);
+	p->st.banned++;
+	p->st.bans_total++;
+	copy = e->ban;
+	if (out != NULL)
+		*out = copy;
+	if (p->hook != NULL)
+		p->hook(p->hook_arg, &copy);
+}
+
+/* Ends e's ban; it joins the history list with its count. */
+static void
+ban_end(struct ban_policy *p, struct entry *e, struct ban *out)
+{
+	heap_del(p, e);
+	e->banned = false;
+	e->noff = e->off0 = 0;
+	list_append(p, e);
+	p->st.banned--;
+	p->st.unbans_total++;
+	if (out != NULL)
+		*out = e->ban;
+}
+
+/* ---- the public functions --------------------------------------------- */
+
+void
+ban_policy_defaults(struct ban_policy_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->maxretry = 3;
+	c->findtime = 10 * 60 * WB_USEC_PER_SEC;
+	c->bantime = 3600 * WB_USEC_PER_SEC;
+	c->bantime_factor = 2.0;
+	c->bantime_max = 7 * 86400 * WB_USEC_PER_SEC;
+	c->max_tracked = 100000;
+	c->seed = 0;
+}
+
+struct ban_policy *
+ban_policy_new(const struct ban_policy_config *c, char *err, size_t errlen)
+{
+	struct ban_policy *p = NULL;
+	const char *why = NULL;
+	uint64_t key[2];
+
+	if (c->maxretry < 1 || c->maxretry > MAXRETRY_MAX)
+		why = "policy.maxretry must be 1..1000";
+	else if (c->findtime <= 0)
+		why = "policy.findtime must be more than 0";
+	else if (c->bantime <= 0)
+		why = "policy.bantime must be more than 0";
+	else if (!(c->bantime_factor >= 1.0 && c->bantime_factor <= 1000.0))
+		why = "policy.bantime_factor must be 1..1000";
+	else if (c->bantime_max < c->bantime)
+		why = "policy.bantime_max must be at least policy.bantime";
+	else if (c->max_tracked < 1 || c->max_tracked > TRACKED_MAX)
+		why = "policy.max_tracked must be 1..16777216";
+	if (why != NULL) {
+		if (err != NULL && errlen > 0)
+			(void)snprintf(err, errlen, "%s", why);
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		goto fail;
+	p->c = *c;
+	/* Half a bucket per entry at most: chains stay short when full. */
+	p->nbuckets = 16;
+	while (p->nbuckets < c->max_tracked / 2)
+		p->nbuckets *= 2;
+	if ((p->buckets = calloc(p->nbuckets, sizeof(*p->buckets))) == NULL)
+		goto fail;
+	if (c->seed != 0) {
+		key[0] = c->seed;
+		key[1] = c->seed * 0x9e3779b97f4a7c15ULL + 1;
+	} else if (getrandom(key, sizeof(key), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(key)) {
+		/* Degraded, not broken: chains may grow under attack. */
+		ban_log(BAN_LOG_WARNING, "policy: no random hash key: %s",
+		    strerror(errno));
+		key[0] = (uint64_t)(uintptr_t)p;
+		key[1] = (uint64_t)(uintptr_t)p->buckets;
+	}
+	p->k0 = key[0];
+	p->k1 = key[1];
+	return p;
+fail:
+	if (err != NULL && errlen > 0)
+		(void)snprintf(err, errlen, "policy: out of memory");
+	ban_policy_free(p);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+ban_policy_free(struct ban_policy *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	if (p->buckets != NULL)
+		for (i = 0; i < p->nbuckets; i++) {
+			struct entry *e = p->buckets[i], *n;
+
+			for (; e != NULL; e = n) {
+				n = e->hnext;
+				free(e);
+			}
+		}
+	free(p->buckets);
+	free(p->heap);
+	free(p->ign);
+	free(p);
+}
+
+int
+ban_policy_ignore_net(struct ban_policy *p, const struct wb_addr *net,
+    int bits)
+{
+	struct ignore *n;
+
+	if (!valid_family(net) || bits < 0 ||
+	    bits > (net->family == AF_INET ? 32 : 128)) {
+		ban_log(BAN_LOG_ERR, "policy: bad ignore prefix");
+		return -1;
+	}
+	if (p->nign == p->ignmax) {
+		size_t max = p->ignmax == 0 ? 8 : p->ignmax * 2;
+
+		if ((n = realloc(p->ign, max * sizeof(*n))) == NULL) {
+			ban_log(BAN_LOG_ERR, "policy: out of memory");
+			return -1;
+		}
+		p->ign = n;
+		p->ignmax = max;
+	}
+	p->ign[p->nign].net = *net;
+	p->ign[p->nign].bits = bits;
+	p->nign++;
+	return 0;
+}
+
+int
+ban_policy_ignore(struct ban_policy *p, const char *spec)
+{
+	struct wb_addr net;
+	int bits;
+
+	if (ban_cidr_parse(spec, &net, &bits) != 0) {
+		ban_log(BAN_LOG_ERR, "policy: ignoreip: bad address or CIDR "
+		    "\"%s\"", spec != NULL ? spec : "");
+		return -1;
+	}
+	return ban_policy_ignore_net(p, &net, bits);
+}
+
+bool
+ban_policy_is_ignored(const struct ban_policy *p, const struct wb_addr *a)
+{
+	struct wb_addr n;
+	size_t i;
+
+	if (!valid_family(a))
+		return false;
+	addr_norm(&n, a);
+	for (i = 0; i < p->nign; i++)
+		if (wb_addr_in(&n, &p->ign[i].net, p->ign[i].bits))
+			return true;
+	return false;
+}
+
+void
+ban_policy_set_hook(struct ban_policy *p, ban_cb *fn, void *arg)
+{
+	p->hook = fn;
+	p->hook_arg = fn != NULL ? arg : NULL;
+}
+
+int
+ban_policy_offence(struct ban_policy *p, const struct wb_addr *addr,
+    const char *rule, int weight, wb_usec now, struct ban *out)
+{
+	struct wb_addr a;
+	struct entry *e;
+	int64_t sum;
+
+	if (!valid_family(addr)) {
+		ban_log(BAN_LOG_ERR, "policy: offence without an address");
+		return -1;
+	}
+	p->st.offences++;
+	addr_norm(&a, addr);
+	if (ban_policy_is_ignored(p, &a)) {
+		p->st.ignored++;
+		return 0;
+	}
+	if (weight <= 0)
+		return 0;
+	if ((e = find(p, &a)) != NULL && e->banned) {
+		p->st.while_banned++;
+		return 0;
+	}
+	if (e == NULL && (e = entry_new(p, &a)) == NULL) {
+		if (errno == ENOSPC) {
+			p->st.untracked++;
+			return 0;
+		}
+		ban_log(BAN_LOG_ERR, "policy: out of memory");
+		return -1;
+	}
+	ring_add(p, e, now, weight);
+	e->last = now;
+	list_append(p, e);
+	sum = ring_sum(p, e, now);
+	if (sum < p->c.maxretry)
+		return 0;
+	if (heap_reserve(p) != 0) {
+		ban_log(BAN_LOG_ERR, "policy: out of memory");
+		return -1;
+	}
+	ban_start(p, e, rule, sum > INT_MAX ? INT_MAX : (int)sum,
+	    ban_policy_duration(p, e->ban.count + 1), now, out);
+	return 1;
+}
+
+int
+ban_policy_ban(struct ban_policy *p, const struct wb_addr *addr,
+    const char *rule, wb_usec duration, wb_usec now, struct ban *out)
+{
+	char buf[WB_ADDR_STRLEN];
+	struct wb_addr a;
+	struct entry *e;
+
+	if (!valid_family(addr)) {
+		ban_log(BAN_LOG_ERR, "policy: ban without an address");
+		return -1;
+	}
+	addr_norm(&a, addr);
+	if (ban_policy_is_ignored(p, &a)) {
+		ban_log(BAN_LOG_ERR, "policy: %s is in ignoreip or self, "
+		    "not banned", wb_addr_str(&a, buf));
+		return -1;
+	}
+	if ((e = find(p, &a)) != NULL && e->banned) {
+		if (duration > 0) {
+			e->ban.expiry = sat_add(now, duration);
+			heap_up(p, e->hidx);
+			heap_down(p, e->hidx);
+		}
+		if (out != NULL)
+			*out = e->ban;
+		return 0;
+	}
+	if (e == NULL && (e = entry_new(p, &a)) == NULL) {
+		ban_log(BAN_LOG_ERR, "policy: cannot track %s: %s",
+		    wb_addr_str(&a, buf), errno == ENOSPC ?
+		    "every tracked address is banned" : "out of memory");
+		return -1;
+	}
+	if (heap_reserve(p) != 0) {
+		ban_log(BAN_LOG_ERR, "policy: out of memory");
+		return -1;
+	}
+	if (duration <= 0)
+		duration = ban_policy_duration(p, e->ban.count + 1);
+	ban_start(p, e, rule != NULL ? rule : "manual", 0, duration, now, out);
+	return 1;
+}
+
+int
+ban_policy_unban(struct ban_policy *p, const struct wb_addr *addr,
+    wb_usec now, struct ban *out)
+{
+	struct wb_addr a;
+	struct entry *e;
+
+	if (!valid_family(addr))
+		return 0;
+	addr_norm(&a, addr);
+	if ((e = find(p, &a)) == NULL || !e->banned)
+		return 0;
+	/* History shows when the ban really ended. */
+	if (now < e->ban.expiry)
+		e->ban.expiry = now > e->ban.start ? now : e->ban.start;
+	ban_end(p, e, out);
+	return 1;
+}
+
+size_t
+ban_policy_expire(struct ban_policy *p, wb_usec now, ban_cb *cb, void *arg)
+{
+	struct entry *e;
+	struct ban b;
+	size_t n = 0;
+
+	while (p->nheap > 0 && p->heap[0]->ban.expiry <= now) {
+		ban_end(p, p->heap[0], &b);
+		n++;
+		if (cb != NULL)
+			cb(arg, &b);
+	}
+	/*
+	 * Forget never-banned addresses whose offences all left the window.
+	 * The list is in touch order, so the scan stops at the first one
+	 * still in it: the work is bounded by what is freed.
+	 */
+	while ((e = p->lists[L_OFFENDERS].head) != NULL &&
+	    !in_window(e->last, now, p->c.findtime))
+		entry_free(p, e);
+	return n;
+}
+
+bool
+ban_policy_next_expiry(const struct ban_policy *p, wb_usec *when)
+{
+	if (p->nheap == 0)
+		return false;
+	*when = p->heap[0]->ban.expiry;
+	return true;
+}
+
+bool
+ban_policy_get(const struct ban_policy *p, const struct wb_addr *addr,
+    struct ban *out)
+{
+	struct wb_addr a;
+	struct entry *e;
+
+	if (!valid_family(addr))
+		return false;
+	addr_norm(&a, addr);
+	if ((e = find(p, &a)) == NULL || !e->banned)
+		return false;
+	if (out != NULL)
+		*out = e->ban;
+	return true;
+}
+
+static int
+entry_cmp(const void *x, const void *y)
+{
+	const struct entry *const *a = x, *const *b = y;
+
+	return addr_cmp(&(*a)->ban.addr, &(*b)->ban.addr);
+}
+
+int
+ban_policy_foreach(const struct ban_policy *p, unsigned what, ban_cb *cb,
+    void *arg)
+{
+	const struct entry **v;
+	const struct entry *e;
+	size_t n = 0, i, max;
+	struct ban b;
+
+	max = ((what & BAN_ACTIVE) ? p->nheap : 0) +
+	    ((what & BAN_HISTORY) ? p->lists[L_HISTORY].n : 0);
+	if (max == 0)
+		return 0;
+	if ((v = calloc(max, sizeof(*v))) == NULL) {
+		ban_log(BAN_LOG_ERR, "policy: out of memory");
+		return -1;
+	}
+	if (what & BAN_ACTIVE) {
+		for (i = 0; i < p->nheap; i++)
+			v[n++] = p->heap[i];
+		qsort(v, n, sizeof(*v), entry_cmp);
+	}
+	if (what & BAN_HISTORY) {
+		size_t first = n;
+
+		for (e = p->lists[L_HISTORY].head; e != NULL; e = e->next)
+			v[n++] = e;
+		qsort(v + first, n - first, sizeof(*v), entry_cmp);
+	}
+	for (i = 0; i < n; i++) {
+		b = v[i]->ban;
+		cb(arg, &b);
+	}
+	free(v);
+	return (int)(n > INT_MAX ? INT_MAX : n);
+}
+
+int
+ban_policy_restore(struct ban_policy *p, const struct ban *b, bool active)
+{
+	char buf[WB_ADDR_STRLEN];
+	struct wb_addr a;
+	struct entry *e;
+
+	if (!valid_family(&b->addr) || b->count < 1 ||
+	    b->expiry < b->start) {
+		ban_log(BAN_LOG_ERR, "policy: restore: malformed ban");
+		return -1;
+	}
+	addr_norm(&a, &b->addr);
+	if (ban_policy_is_ignored(p, &a)) {
+		ban_log(BAN_LOG_ERR, "policy: %s is in ignoreip or self, "
+		    "not restored", wb_addr_str(&a, buf));
+		return -1;
+	}
+	if ((e = find(p, &a)) != NULL) {
+		if (b->count <= e->ban.count)
+			return 0;
+		if (e->banned) {
+			heap_del(p, e);
+			e->banned = false;
+			p->st.banned--;
+		}
+	} else if ((e = entry_new(p, &a)) == NULL) {
+		ban_log(BAN_LOG_ERR, "policy: cannot restore %s: %s",
+		    wb_addr_str(&a, buf), errno == ENOSPC ?
+		    "every tracked address is banned" : "out of memory");
+		return -1;
+	}
+	if (active && heap_reserve(p) != 0) {
+		ban_log(BAN_LOG_ERR, "policy: out of memory");
+		return -1;
+	}
+	e->ban = *b;
+	e->ban.addr = a;
+	e->ban.rule[BAN_RULE_MAX - 1] = '\0';
+	e->noff = e->off0 = 0;
+	if (active) {
+		list_remove(p, e);
+		e->banned = true;
+		heap_push(p, e);
+		p->st.banned++;
+	} else {
+		list_append(p, e);
+	}
+	return 0;
+}
+
+wb_usec
+ban_policy_duration(const struct ban_policy *p, unsigned count)
+{
+	double d = (double)p->c.bantime, f = p->c.bantime_factor;
+	unsigned n = count > 1 ? count - 1 : 0;
+
+	/* factor^n by squaring; past the cap the exact value is moot. */
+	while (n > 0 && d < (double)p->c.bantime_max) {
+		if (n & 1)
+			d *= f;
+		f *= f;
+		n >>= 1;
+	}
+	if (!(d < (double)p->c.bantime_max))
+		return p->c.bantime_max;
+	return (wb_usec)d;
+}
+
+void
+ban_policy_stats(const struct ban_policy *p, struct ban_policy_stats *st)
+{
+	*st = p->st;
+}

@@ -1,0 +1,408 @@
+/*
+ * bans.h - who gets banned, for how long, and how the ban reaches the
+ * kernel firewall.
+ *
+ * Three parts, one contract:
+ *   - the policy: offences (rule, weight, packet time) per client address
+ *     add up inside a window; at maxretry the address is banned, repeat
+ *     offenders for longer (fail2ban's bantime.increment). It takes the
+ *     time as an argument and never reads a clock, so a replayed capture
+ *     gives the same decisions every run.
+ *   - the backends: one small table of function pointers per firewall
+ *     ("iptables" through libiptc, "dry-run", "exec", "record").
+ *   - the state: active bans and ban history in a text file written
+ *     atomically, and the reconcile that brings a backend in line with it.
+ *
+ * This module knows no packets: it never includes pcap, nids, sniffer.h
+ * or smtp.h. What crosses the boundary is struct wb_addr, wb_usec, rule
+ * names and weights in, struct ban out.
+ *
+ * Errors: functions that can fail at run time return -1 and emit one log
+ * line through the hook set by ban_log_set(); nothing here exits.
+ */
+#ifndef WIREBAN_BANS_H
+#define WIREBAN_BANS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+/* ---- common ----------------------------------------------------------- */
+
+/* A rule name with its NUL; the same bound as SMTP_RULE_NAME_MAX. */
+#define BAN_RULE_MAX	32
+
+/*
+ * One ban: a decision of the policy, a call to a backend, a line of the
+ * state file and a row of `wireban list`. The duration is expiry - start.
+ * score is the weight sum that triggered it (0 for a manual ban); count
+ * is which ban of this address it is (1 for the first), the n of the
+ * bantime * factor^(n-1) increment. rule is always NUL-terminated.
+ */
+struct ban {
+	struct wb_addr	 addr;
+	char		 rule[BAN_RULE_MAX];
+	int		 score;
+	unsigned	 count;
+	wb_usec		 start;
+	wb_usec		 expiry;
+};
+
+/* Called with one ban; b is valid only during the call. */
+typedef void ban_cb(void *arg, const struct ban *b);
+
+enum ban_log_level {
+	BAN_LOG_ERR = 0,	/* an operation failed (the -1 returns) */
+	BAN_LOG_WARNING,	/* degraded: e.g. IPv6 tables unavailable */
+	BAN_LOG_INFO,		/* dry-run decisions, reconcile summary */
+};
+
+typedef void ban_log_fn(void *arg, enum ban_log_level level,
+    const char *line);
+
+/*
+ * Sets where the module's log lines go: fn(arg, level, line) with one
+ * line without its newline, valid during the call. fn NULL restores the
+ * default, which writes "wireban: LINE" to stderr. The hook is global to
+ * the module (one daemon, one log); set it before opening anything.
+ */
+void ban_log_set(ban_log_fn *fn, void *arg);
+
+/*
+ * Parses a duration: a decimal number of seconds with an optional suffix
+ * s, m, h, d or w ("90", "10m", "1h", "1w"). Stores microseconds in *out
+ * and returns 0, or returns -1 (and leaves *out alone) when s is empty,
+ * has trailing junk, is negative, or overflows. Logs nothing: the caller
+ * knows the file and line to blame.
+ */
+int ban_duration_parse(const char *s, wb_usec *out);
+
+/*
+ * Parses "ADDR" or "ADDR/BITS", v4 or v6, as used by ignoreip. A bare
+ * address gets 32 or 128 bits. Host bits beyond the prefix are cleared.
+ * Returns 0, or -1 when s is malformed or BITS is out of range.
+ */
+int ban_cidr_parse(const char *s, struct wb_addr *net, int *bits);
+
+/* ---- policy ----------------------------------------------------------- */
+
+/*
+ * Policy settings; ban_policy_defaults() fills the documented defaults.
+ * Durations are microseconds of packet time.
+ */
+struct ban_policy_config {
+	int		 maxretry;	/* 3: the sum that bans (1..1000) */
+	wb_usec		 findtime;	/* 10 min: the window */
+	wb_usec		 bantime;	/* 1 h: the first ban */
+	double		 bantime_factor; /* 2: per repeat (>= 1) */
+	wb_usec		 bantime_max;	/* 1 w: the cap (>= bantime) */
+	size_t		 max_tracked;	/* 100000 addresses remembered */
+	uint64_t	 seed;		/* hash key; 0: random */
+};
+
+/* Policy counters, for `wireban status`. */
+struct ban_policy_stats {
+	uint64_t	 offences;	/* offences reported */
+	uint64_t	 ignored;	/* of those, from ignoreip/self */
+	uint64_t	 while_banned;	/* of those, from banned ones */
+	uint64_t	 untracked;	/* dropped: table full of bans */
+	uint64_t	 evicted;	/* entries evicted to make room */
+	uint64_t	 banned;	/* currently banned */
+	uint64_t	 bans_total;	/* bans started since ban_policy_new */
+	uint64_t	 unbans_total;	/* bans ended (expired or manual) */
+	uint64_t	 tracked;	/* addresses in the table now */
+};
+
+struct ban_policy;
+
+/* Fills c with the defaults: 3, 10m, 1h, 2, 1w, 100000, random seed. */
+void ban_policy_defaults(struct ban_policy_config *c);
+
+/*
+ * Creates a policy from c (copied). Returns NULL when a setting is out of
+ * range (a message naming the key goes to err, errlen bytes) or memory
+ * runs out. The caller frees it with ban_policy_free(); NULL is a no-op.
+ * Memory is bounded by max_tracked entries of a size set by maxretry.
+ */
+struct ban_policy *ban_policy_new(const struct ban_policy_config *c,
+    char *err, size_t errlen);
+void ban_policy_free(struct ban_policy *p);
+
+/*
+ * Adds one ignoreip item, "ADDR" or "ADDR/BITS" (v4 or v6), to the list
+ * of addresses that are never banned. Returns 0, or -1 (with a log line)
+ * when spec is malformed or memory runs out.
+ */
+int ban_policy_ignore(struct ban_policy *p, const char *spec);
+
+/*
+ * Adds net/bits to the never-banned list: the caller's way to protect
+ * "self" (the machine's own addresses and the watched servers) when
+ * ignoreself is on. Returns 0, or -1 on a bad prefix or out of memory.
+ */
+int ban_policy_ignore_net(struct ban_policy *p, const struct wb_addr *net,
+    int bits);
+
+/* True when a is covered by the ignore list (ignoreip and self). */
+bool ban_policy_is_ignored(const struct ban_policy *p,
+    const struct wb_addr *a);
+
+/*
+ * Sets the hook called with every ban that starts, from an offence or a
+ * manual ban, before the starting call returns: the main wires in the
+ * reset of the client's open SMTP connections here. fn NULL removes it.
+ */
+void ban_policy_set_hook(struct ban_policy *p, ban_cb *fn, void *arg);
+
+/*
+ * Records an offence of rule (NULL reads as "") with weight at packet
+ * time now against addr. The weights of addr's offences less than
+ * findtime old add up; when the sum reaches maxretry a ban starts: *out
+ * (may be NULL) is filled, the hook runs, the offences are forgotten, and
+ * 1 is returned. Returns 0 when no ban starts: the sum is short, weight
+ * <= 0, addr is ignored or already banned, or the table is full of bans.
+ * Returns -1 (with a log line) when addr has no family or memory runs
+ * out. An IPv4-mapped IPv6 address counts as its IPv4 address.
+ */
+int ban_policy_offence(struct ban_policy *p, const struct wb_addr *addr,
+    const char *rule, int weight, wb_usec now, struct ban *out);
+
+/*
+ * Bans addr by hand (`wireban ban ADDR --for DURATION`) from now for
+ * duration, or for the policy's increment duration when duration <= 0.
+ * Returns 1 and fills *out (may be NULL) when a ban starts (the hook
+ * runs); 0 when addr was already banned, in which case a duration > 0
+ * moves its expiry to now + duration and *out shows the ban as it now
+ * stands; -1 (with a log line) when addr is ignored, has no family, or
+ * no room can be made.
+ */
+int ban_policy_ban(struct ban_policy *p, const struct wb_addr *addr,
+    const char *rule, wb_usec duration, wb_usec now, struct ban *out);
+
+/*
+ * Lifts addr's ban by hand. Returns 1 and fills *out (may be NULL) with
+ * the ban that ended, 0 when addr was not banned. The address keeps its
+ * ban count (a later ban is still a repeat) and loses its offences.
+ */
+int ban_policy_unban(struct ban_policy *p, const struct wb_addr *addr,
+    wb_usec now, struct ban *out);
+
+/*
+ * Ends every ban whose expiry is <= now, calling cb(arg, ban) for each
+ * in expiry order (cb may be NULL), and forgets never-banned addresses
+ * whose last offence left the window. Returns the number of bans ended.
+ * Call it on a timer: expiry must happen when no packet arrives.
+ */
+size_t ban_policy_expire(struct ban_policy *p, wb_usec now, ban_cb *cb,
+    void *arg);
+
+/*
+ * Stores in *when the earliest expiry of an active ban and returns true,
+ * or returns false when nothing is banned: the caller's poll timeout.
+ */
+bool ban_policy_next_expiry(const struct ban_policy *p, wb_usec *when);
+
+/*
+ * True when addr is banned, with its ban in *out (may be NULL). Expiry
+ * is not checked here: a ban lasts until ban_policy_expire() ends it.
+ */
+bool ban_policy_get(const struct ban_policy *p, const struct wb_addr *addr,
+    struct ban *out);
+
+/* What ban_policy_foreach() visits. */
+#define BAN_ACTIVE	0x01	/* current bans */
+#define BAN_HISTORY	0x02	/* last ban of addresses banned before */
+
+/*
+ * Calls cb(arg, ban) for the active bans and/or the past bans kept for
+ * the increment (what: BAN_ACTIVE, BAN_HISTORY or both; active first),
+ * each group sorted by address so output is stable. For `wireban list`
+ * time left is ban.expiry - now. The policy must not be changed from cb.
+ * Returns the number visited, or -1 when memory for sorting runs out.
+ */
+int ban_policy_foreach(const struct ban_policy *p, unsigned what,
+    ban_cb *cb, void *arg);
+
+/*
+ * Puts back a ban read from the state file: active true restores it as a
+ * current ban (even when its expiry has passed, so ban_policy_expire()
+ * and reconcile report and lift it), false as history only (its count
+ * feeds the increment). A restored ban does not run the hook. When addr
+ * is known already the record with the larger count wins. Returns 0, or
+ * -1 (with a log line) when addr is ignored or has no family, the ban is
+ * malformed, or no room can be made.
+ */
+int ban_policy_restore(struct ban_policy *p, const struct ban *b,
+    bool active);
+
+/*
+ * The length of the count-th ban of an address: bantime *
+ * factor^(count-1), capped at bantime_max (count 0 reads as 1).
+ */
+wb_usec ban_policy_duration(const struct ban_policy *p, unsigned count);
+
+/* Fills *st with the counters. */
+void ban_policy_stats(const struct ban_policy *p, struct ban_policy_stats *st);
+
+/* ---- firewall backends ------------------------------------------------ */
+
+/* multiport takes at most 15 ports. */
+#define BAN_PORTS_MAX	15
+/* A chain name with its NUL: iptables allows 28 characters. */
+#define BAN_CHAIN_MAX	29
+
+enum ban_target {
+	BAN_TARGET_DROP = 0,
+	BAN_TARGET_REJECT,	/* -p tcp -j REJECT --reject-with tcp-reset */
+};
+
+/*
+ * The [firewall] section. Strings are the caller's and are copied by
+ * open(). ban_fw_config_defaults() fills the defaults noted here.
+ */
+struct ban_fw_config {
+	const char	*backend;	/* "iptables": for ban_backend_find() */
+	const char	*chain;		/* "wireban" */
+	bool		 allports;	/* no: jump only for the ports below */
+	enum ban_target	 target;	/* DROP */
+	uint16_t	 ports[BAN_PORTS_MAX]; /* 25, 465, 587 */
+	size_t		 nports;
+	bool		 forward;	/* no: jump from INPUT only */
+	bool		 keep_on_close;	/* no: close() removes chain, jumps */
+	/* exec: run as  sh -c CMD wireban ADDR RULE SECS  */
+	const char	*ban_command;
+	const char	*unban_command;	/* NULL: nothing on unban */
+	int		 exec_timeout_ms; /* 10000: then killed */
+	int		 lock_wait_ms;	/* 10000: for the xtables lock */
+	/* NULL: $XTABLES_LOCKFILE, else /run/xtables.lock */
+	const char	*lock_file;
+};
+
+/* Fills c with the defaults above. */
+void ban_fw_config_defaults(struct ban_fw_config *c);
+
+/*
+ * A firewall backend. At most one instance of each is open at a time
+ * (its state is the backend's own). Every member is non-NULL.
+ *
+ *   open    validates c and prepares the firewall (iptables: creates the
+ *           chain if missing and puts the jumps at the top of INPUT, and
+ *           FORWARD when asked, in one commit; existing rules in the
+ *           chain are left for ban_reconcile()). 0 or -1.
+ *   ban     bans b->addr. Backends that batch (iptables) only stage it:
+ *           it takes effect at the next commit. Banning an address that
+ *           is already in the firewall is not an error. 0 or -1.
+ *   unban   lifts b->addr's ban, staged like ban. An address that is not
+ *           in the firewall is not an error. 0 or -1.
+ *   commit  applies what is staged (iptables: one commit per address
+ *           family under one hold of the xtables lock). On -1 the staged
+ *           changes are dropped; sync() brings the firewall back in line.
+ *   sync    makes the banned set exactly bans[0..n) (iptables: empties
+ *           and refills the chain and re-tops the jumps inside one
+ *           commit; exec: runs the ban command for each). Drops anything
+ *           staged. 0 or -1.
+ *   flush   lifts every ban, leaving the backend open. 0 or -1.
+ *   close   drops what is staged, removes the chain and jumps unless
+ *           keep_on_close, and releases everything. Safe when not open.
+ */
+struct ban_backend {
+	const char	*name;
+	int		(*open)(const struct ban_fw_config *c);
+	int		(*ban)(const struct ban *b);
+	int		(*unban)(const struct ban *b);
+	int		(*commit)(void);
+	int		(*sync)(const struct ban *bans, size_t n);
+	int		(*flush)(void);
+	void		(*close)(void);
+};
+
+extern const struct ban_backend ban_backend_iptables;
+extern const struct ban_backend ban_backend_dryrun;	/* "dry-run" */
+extern const struct ban_backend ban_backend_exec;
+extern const struct ban_backend ban_backend_record;
+
+/* Every backend, NULL-terminated. */
+extern const struct ban_backend *const ban_backends[];
+
+/* The backend called name, or NULL. */
+const struct ban_backend *ban_backend_find(const char *name);
+
+/*
+ * The record backend keeps every call in memory for tests (at most
+ * BAN_RECORD_MAX; past that a call fails with -1) and the set of
+ * addresses it would have banned.
+ */
+#define BAN_RECORD_MAX	1024
+
+enum ban_rec_op {
+	BAN_REC_OPEN, BAN_REC_BAN, BAN_REC_UNBAN, BAN_REC_COMMIT,
+	BAN_REC_SYNC, BAN_REC_FLUSH, BAN_REC_CLOSE,
+};
+
+/*
+ * sync(bans, n) is recorded as n SYNC calls, one per ban (one with no
+ * ban when n is 0), each carrying n.
+ */
+struct ban_rec_call {
+	enum ban_rec_op	 op;
+	struct ban	 ban;	/* BAN, UNBAN, SYNC */
+	size_t		 n;	/* SYNC: how many bans in the set */
+};
+
+/* The number of calls recorded, and call i (NULL when out of range). */
+size_t ban_record_count(void);
+const struct ban_rec_call *ban_record_get(size_t i);
+/* True when a is in the record backend's banned set. */
+bool ban_record_has(const struct wb_addr *a);
+/* Size of the banned set. */
+size_t ban_record_banned(void);
+/* Forgets calls and the banned set. */
+void ban_record_reset(void);
+/* While fail is true every call but close fails with -1 (error paths). */
+void ban_record_fail(bool fail);
+
+/* ---- state ------------------------------------------------------------ */
+
+/* What ban_state_load() found. */
+struct ban_state_stats {
+	size_t		 active;	/* "ban" lines restored */
+	size_t		 history;	/* "past" lines restored */
+	size_t		 bad;		/* lines reported and skipped */
+	size_t		 refused;	/* well-formed, refused (ignoreip) */
+};
+
+/*
+ * Writes p's active bans and history to path atomically: a temp file in
+ * the same directory (path.tmp, mode 0600) is written, fsynced and
+ * renamed over path, then the directory is fsynced. A crash at any
+ * moment leaves either the old or the new file. Returns 0, or -1 with a
+ * log line (path is then untouched).
+ */
+int ban_state_save(const struct ban_policy *p, const char *path);
+
+/*
+ * Reads path into p through ban_policy_restore(). A missing file is no
+ * error (first start). A malformed line is logged as "path:line: why"
+ * and skipped; a missing or unknown version header rejects the file.
+ * Fills *st (may be NULL). Returns 0, or -1 with a log line when the file
+ * cannot be read or its header is wrong.
+ */
+int ban_state_load(struct ban_policy *p, const char *path,
+    struct ban_state_stats *st);
+
+/*
+ * Brings backend b (open) in line with p at time now, for the start of
+ * the daemon after ban_state_load(): bans whose time is up are ended
+ * (b->unban and on_unban(arg, ban) for each, on_unban may be NULL) and
+ * committed, then b->sync() gets the remaining bans, each with start
+ * moved to now when earlier so the duration a backend sees is the time
+ * left. The iptables sync rebuilds the chain inside one commit, so the
+ * kernel never runs without the bans and rules unknown to the state go.
+ * Returns 0, or -1 when the backend failed (it logged why).
+ */
+int ban_reconcile(struct ban_policy *p, const struct ban_backend *b,
+    wb_usec now, ban_cb *on_unban, void *arg);
+
+#endif
