@@ -82,8 +82,12 @@ add_stats(struct sniff_stats *sum, const struct sniff_stats *st)
 	sum->packets += st->packets;
 	sum->bytes += st->bytes;
 	sum->ipv4 += st->ipv4;
+	sum->skipped += st->skipped;
 	sum->ipv6 += st->ipv6;
+	sum->ipv6_smtp += st->ipv6_smtp;
 	sum->other += st->other;
+	sum->malformed += st->malformed;
+	sum->badsum += st->badsum;
 	sum->truncated += st->truncated;
 	sum->sessions += st->sessions;
 	sum->evictions += st->evictions;
@@ -114,11 +118,19 @@ report(const struct engine *e, const struct sniff_stats *st, int nfiles,
 	printf("Captures: %d read", nfiles - nbad);
 	if (nbad > 0)
 		printf(", %d with errors", nbad);
-	printf("\nPackets:  %llu (%llu IPv4 inspected, %llu IPv6 not "
-	    "inspected: libnids is IPv4 only, %llu other, %llu cut by the "
-	    "snaplen)\n", (unsigned long long)st->packets,
-	    (unsigned long long)st->ipv4, (unsigned long long)st->ipv6,
-	    (unsigned long long)st->other, (unsigned long long)st->truncated);
+	printf("\nPackets:  %llu read\n"
+	    "          %llu IPv4 on the SMTP ports, inspected; %llu other IPv4\n"
+	    "          %llu IPv6 not inspected (%llu on the SMTP ports): "
+	    "libnids is IPv4 only\n"
+	    "          %llu other, %llu malformed, %llu cut by the snaplen\n",
+	    (unsigned long long)st->packets,
+	    (unsigned long long)st->ipv4, (unsigned long long)st->skipped,
+	    (unsigned long long)st->ipv6, (unsigned long long)st->ipv6_smtp,
+	    (unsigned long long)st->other, (unsigned long long)st->malformed,
+	    (unsigned long long)st->truncated);
+	if (st->badsum > 0)
+		printf("          %llu dropped for bad checksums\n",
+		    (unsigned long long)st->badsum);
 	if (st->checksums_off)
 		printf("          bad TCP checksums seen (offload): "
 		    "checksums not verified\n");
