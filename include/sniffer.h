@@ -38,7 +38,7 @@ struct sniff_config {
 	struct wb_addr	 servers[SNIFF_MAX_SERVERS];	/* empty: any server */
 	size_t		 nservers;
 	enum sniff_checksums checksums;
-	int		 max_streams;		/* default 65536; concurrent
+	int		 max_streams;		/* default 131072; concurrent
 						   connections libnids follows */
 	wb_usec		 idle_timeout;		/* default 10 min, packet time;
 						   0: no idle timeout */

@@ -18,6 +18,12 @@
 #define SNAPLEN		262144
 #define LIVE_BUFFER	(8 * 1024 * 1024)
 #define LIVE_BATCH	4096	/* packets per dispatch: stay responsive */
+/*
+ * stdio's default 4 KiB buffer costs one read(2) per 4 KiB, which on a
+ * VM dominated a replay's profile; 1 MiB makes reading a large capture
+ * twice as fast (see tests/bench).
+ */
+#define FILE_BUFFER	(1024 * 1024)
 #define MAX_STREAMS_MAX	(1 << 24)
 #define IDLE_MAX	(366LL * 24 * 3600 * WB_USEC_PER_SEC)
 /* 2^63 us is 292,000 years: clamp what a hostile pcapng may claim. */
@@ -109,7 +115,7 @@ struct sniff *
 sniff_open_file(const struct sniff_config *c, const char *path,
     const struct sniff_handlers *h, char *err, size_t errlen)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
+	char ebuf[PCAP_ERRBUF_SIZE], *fbuf;
 	unsigned char magic[2];
 	struct sniff *s;
 	pcap_t *p;
@@ -123,6 +129,13 @@ sniff_open_file(const struct sniff_config *c, const char *path,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	/* glibc ignores the size when it is to allocate the buffer itself. */
+	fbuf = NULL;
+	if (fp != stdin && (fbuf = malloc(FILE_BUFFER)) != NULL &&
+	    setvbuf(fp, fbuf, _IOFBF, FILE_BUFFER) != 0) {
+		free(fbuf);
+		fbuf = NULL;
+	}
 	ebuf[0] = '\0';
 	if ((p = pcap_fopen_offline(fp, ebuf)) == NULL) {
 		/* libpcap would say "unknown file format" of a .gz */
@@ -135,12 +148,15 @@ sniff_open_file(const struct sniff_config *c, const char *path,
 			snprintf(err, errlen, "%s: %s", path, ebuf);
 		if (fp != stdin)
 			fclose(fp);
+		free(fbuf);
 		return NULL;
 	}
 	if ((s = sniff_new(c, path, h, err, errlen)) == NULL) {
 		pcap_close(p);
+		free(fbuf);
 		return NULL;
 	}
+	s->fbuf = fbuf;		/* freed after pcap_close closes fp */
 	if (start(s, p, err, errlen) == -1) {
 		sniff_close(s);
 		return NULL;
@@ -416,6 +432,7 @@ sniff_close(struct sniff *s)
 	sniff_kill_close(s);
 	if (s->pcap != NULL)
 		pcap_close(s->pcap);
+	free(s->fbuf);
 	free(s->pkt);
 	free(s->name);
 	free(s);

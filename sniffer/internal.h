@@ -29,6 +29,9 @@ struct sniff_cx {
 	struct tcp_stream	*stream;	/* libnids', while open */
 	wb_usec			 last;		/* latest packet, packet time */
 	struct sniff_cx		*prev, *next;	/* by last activity */
+	struct sniff_cx		*hnext;		/* s->htab chain */
+	uint32_t		 cip, sip;	/* client, server (net order) */
+	uint32_t		 hash;
 };
 
 /* Rate limit of one kind of libnids warning (packet time). */
@@ -51,8 +54,8 @@ struct sniff {
 	bool			 failed;
 	bool			 nids_up;
 	bool			 in_nids;	/* inside nids_pcap_handler */
-	bool			 csum_retry;	/* auto: this packet failed its sum */
 	int			 rawfd;		/* for sniff_kill, or -1 */
+	char			*fbuf;		/* stdio buffer of a capture file */
 	char			*name;		/* file or interface, for messages */
 	char			 errmsg[512];
 	struct sniff_stats	 st;
@@ -64,6 +67,8 @@ struct sniff {
 	 */
 	struct pcap_pkthdr	 nhdr;
 	uint8_t			*pkt;		/* SNIFF_IP_MAX bytes, aligned */
+	struct sniff_cx		**htab;		/* by addresses and ports */
+	size_t			 hmask;		/* buckets - 1 */
 	struct sniff_cx		*lru_head;	/* least recently active */
 	struct sniff_cx		*lru_tail;
 	size_t			 nconns;
@@ -100,6 +105,7 @@ bool	 sniff_watched(const struct sniff_config *c, uint16_t port,
 	    const struct wb_addr *a);
 uint16_t sniff_ip_sum(const uint8_t *ip);
 uint16_t sniff_tcp_sum(const uint8_t *ip, size_t len);
+bool	 sniff_sums_ok(const uint8_t *ip, size_t len);
 
 /* reasm.c: libnids. */
 int	 sniff_reasm_init(struct sniff *s, char *err, size_t errlen);
@@ -109,6 +115,9 @@ void	 sniff_reasm_fini(struct sniff *s);
 
 /* conn.c: the connection list. */
 struct sniff_cx *sniff_cx_new(struct sniff *s, struct tcp_stream *ts);
+struct sniff_cx *sniff_cx_find(struct sniff *s, const uint8_t *src,
+	    const uint8_t *dst, uint16_t sport, uint16_t dport);
+void	 sniff_cx_free_table(struct sniff *s);
 void	 sniff_cx_touch(struct sniff *s, struct sniff_cx *x);
 void	 sniff_cx_end(struct sniff *s, struct sniff_cx *x,
 	    enum sniff_close how, wb_usec ts);

@@ -7,25 +7,21 @@
  * knows neither SLL2 nor LOOP nor QinQ). Its state is process-wide, hence
  * one open sniffer at a time (cur).
  *
- * Checksums, "auto": libnids drops a packet whose IPv4 header or TCP
- * checksum is wrong and says only "Invalid IP header" or "Invalid TCP
- * header". A capture taken on a host whose NIC computes checksums
+ * Checksums: libnids never checks them (a 0.0.0.0/0 "don't checksum"
+ * entry is always registered): we do, before feeding it, with a faster
+ * sum. "auto": a capture taken on a host whose NIC computes checksums
  * (offload) holds that host's outgoing packets before the NIC filled
  * them in: wrong TCP sums from Linux, 0x0000 IPv4 header sums from
- * Windows and macOS, both in synthetic captures. Every such packet would
- * be dropped and whole sessions would silently vanish. So: verify
- * (libnids' default) until libnids rejects a packet whose IPv4 or TCP
- * sum we confirm is wrong; then register a 0.0.0.0/0 "don't checksum"
- * entry (it covers both sums), say so once, and feed the same packet
- * again. libnids checks both sums before it looks a stream up, so the
- * rejected packet changed nothing and the second pass loses nothing. (A
- * segment that only existed as IP fragments cannot be fed again and is
- * lost; SMTP is not fragmented in practice.) The price: from then on a
- * forged packet with a wrong sum, which the real endpoints discard, is
- * believed. Only an attacker on the path can mount that, and
- * "checksums = on" (a sensor on a mirror port, which sees no offload)
- * closes it. The switch lasts until the sniffer is closed: the next
- * capture starts verifying again.
+ * Windows and macOS, both in synthetic captures. Dropping them would
+ * make whole sessions vanish silently. So auto verifies until a packet
+ * has a wrong sum, then stops verifying for the rest of the capture and
+ * says so once; the packet is fed all the same. The price: from then on
+ * a forged packet with a wrong sum, which the real endpoints discard, is
+ * believed. Only an attacker on the path can mount that, and "checksums
+ * = on" (a sensor on a mirror port, which sees no offload) closes it:
+ * packets with a wrong sum are counted and dropped. IP fragments are not
+ * checked (their sum covers the reassembled segment; SMTP is not
+ * fragmented in practice).
  *
  * Invariant: a followed stream's user field points at its sniff_cx and
  * vice versa; libnids tells us of every end of a stream it frees except
@@ -51,10 +47,10 @@ static void	 tcp_cb(struct tcp_stream *, void **);
 static void	 established(struct sniff *, struct tcp_stream *, void **);
 static void	 deliver(struct sniff *, struct sniff_cx *, enum sniff_dir,
 		    const struct half_stream *);
+static void	 release(struct half_stream *);
 static void	 nids_warning(int, int, struct ip *, void *);
 static void	 nids_nomem(char *);
-static bool	 sum_failed(const struct sniff *, int, int, const uint8_t *);
-static void	 stop_checksums(struct sniff *);
+static void	 stop_checksums(struct sniff *, const uint8_t *);
 static void	 touch(struct sniff *, const struct sniff_ip4 *);
 static int	 table_size(int);
 static int	 flow_timeout(wb_usec);
@@ -127,10 +123,7 @@ sniff_reasm_init(struct sniff *s, char *err, size_t errlen)
 		return -1;
 	}
 	nids_register_tcp(tcp_cb);
-	if (s->cfg.checksums == SNIFF_CSUM_OFF)
-		nids_register_chksum_ctl(no_sums, 1);
-	else
-		nids_register_chksum_ctl(NULL, 0);
+	nids_register_chksum_ctl(no_sums, 1);	/* we check, see above */
 	s->nids_up = true;
 	return 0;
 }
@@ -142,6 +135,7 @@ sniff_reasm_fini(struct sniff *s)
 	if (!s->nids_up)
 		return;
 	sniff_cx_end_all(s, SNIFF_CLOSE_EOF);
+	sniff_cx_free_table(s);
 	nids_unregister_tcp(tcp_cb);	/* nids_exit() leaks the node */
 	nids_exit();			/* pcap_desc set: leaves it open */
 	nids_register_chksum_ctl(NULL, 0);
@@ -159,6 +153,20 @@ sniff_reasm_fini(struct sniff *s)
 void
 sniff_reasm_feed(struct sniff *s, const uint8_t *ip, const struct sniff_ip4 *p)
 {
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	if (!p->frag && s->cfg.checksums != SNIFF_CSUM_OFF &&
+	    !s->st.checksums_off && !sniff_sums_ok(ip, p->len)) {
+		if (s->cfg.checksums == SNIFF_CSUM_AUTO) {
+			stop_checksums(s, ip);
+		} else {
+			s->st.badsum++;
+			sniff_warn(s, W_BADSUM, "bad checksum, %s -> %s: "
+			    "dropped (checksums = on)", ip4str(ip + 12, a),
+			    ip4str(ip + 16, b));
+			return;
+		}
+	}
 	memcpy(s->pkt, ip, p->len);
 	s->nhdr.ts.tv_sec = (time_t)(s->pkt_ts / WB_USEC_PER_SEC);
 	s->nhdr.ts.tv_usec = (suseconds_t)(s->pkt_ts % WB_USEC_PER_SEC);
@@ -168,11 +176,6 @@ sniff_reasm_feed(struct sniff *s, const uint8_t *ip, const struct sniff_ip4 *p)
 	s->st.ipv4++;
 	s->in_nids = true;
 	nids_pcap_handler(NULL, &s->nhdr, s->pkt);
-	if (s->csum_retry) {
-		s->csum_retry = false;
-		stop_checksums(s);
-		nids_pcap_handler(NULL, &s->nhdr, s->pkt);
-	}
 	s->in_nids = false;
 }
 
@@ -180,23 +183,10 @@ sniff_reasm_feed(struct sniff *s, const uint8_t *ip, const struct sniff_ip4 *p)
 static void
 touch(struct sniff *s, const struct sniff_ip4 *p)
 {
-	struct tcp_stream *ts;
-	struct tuple4 t;
+	struct sniff_cx *x;
 
-	memset(&t, 0, sizeof(t));
-	t.source = p->sport;
-	t.dest = p->dport;
-	memcpy(&t.saddr, p->src, 4);
-	memcpy(&t.daddr, p->dst, 4);
-	if ((ts = nids_find_tcp_stream(&t)) == NULL) {
-		t.source = p->dport;
-		t.dest = p->sport;
-		memcpy(&t.saddr, p->dst, 4);
-		memcpy(&t.daddr, p->src, 4);
-		ts = nids_find_tcp_stream(&t);
-	}
-	if (ts != NULL && ts->user != NULL)
-		sniff_cx_touch(s, ts->user);
+	if ((x = sniff_cx_find(s, p->src, p->dst, p->sport, p->dport)) != NULL)
+		sniff_cx_touch(s, x);
 }
 
 static void
@@ -219,6 +209,15 @@ tcp_cb(struct tcp_stream *ts, void **param)
 		/* libnids notifies one direction per call; take both anyway */
 		deliver(s, x, SNIFF_FROM_CLIENT, &ts->server);
 		deliver(s, x, SNIFF_FROM_SERVER, &ts->client);
+		/*
+		 * Everything was consumed (no nids_discard), so libnids' 4 KiB
+		 * buffer per half-stream only waits for the next data. Kept, it
+		 * made 100,000 idle sessions cost 500 MB; libnids allocates a
+		 * new one when data comes (add2buf tests data == NULL), and
+		 * after this callback only moves zero bytes of it.
+		 */
+		release(&ts->server);
+		release(&ts->client);
 		return;
 	case NIDS_CLOSE:
 		how = SNIFF_CLOSE_FIN;
@@ -266,6 +265,16 @@ established(struct sniff *s, struct tcp_stream *ts, void **param)
 		x->pub.user = s->h.on_open(s->h.arg, &x->pub, s->pkt_ts);
 }
 
+static void
+release(struct half_stream *h)
+{
+	if (h->data != NULL && h->count == h->offset + h->count_new) {
+		free(h->data);
+		h->data = NULL;
+		h->bufsize = 0;
+	}
+}
+
 /* libnids' server half holds what the server received: the client's. */
 static void
 deliver(struct sniff *s, struct sniff_cx *x, enum sniff_dir d,
@@ -299,18 +308,6 @@ nids_warning(int type, int errnum, struct ip *iph, void *data)
 
 	if (s == NULL)
 		return;
-	if (sum_failed(s, type, errnum, ip)) {
-		if (s->cfg.checksums == SNIFF_CSUM_AUTO &&
-		    !s->st.checksums_off && s->in_nids) {
-			s->csum_retry = true;	/* sniff_reasm_feed acts */
-			return;
-		}
-		s->st.badsum++;
-		sniff_warn(s, W_BADSUM, "bad %s checksum, %s -> %s: dropped "
-		    "(checksums = on)", type == NIDS_WARN_IP ? "IPv4" : "TCP",
-		    ip4str(ip + 12, a), ip4str(ip + 16, b));
-		return;
-	}
 	if (errnum > 0 && errnum <= NIDS_WARN_TCP_BADFLAGS)
 		what = nids_warnings[errnum];
 	else
@@ -343,39 +340,16 @@ nids_warning(int type, int errnum, struct ip *iph, void *data)
 	}
 }
 
-/*
- * The warning is libnids rejecting a checksum, not another header fault.
- * "Invalid IP header" is trusted only for the packet we are feeding (ip.c
- * checked its lengths, so only the sum can be left); "Invalid TCP header"
- * comes with an IPv4 header libnids has checked, ip_len bytes readable.
- */
-static bool
-sum_failed(const struct sniff *s, int type, int errnum, const uint8_t *ip)
-{
-	size_t hl, len;
-
-	if (type == NIDS_WARN_IP && errnum == NIDS_WARN_IP_HDR)
-		return s->in_nids && ip == s->pkt && sniff_ip_sum(ip) != 0;
-	if (type != NIDS_WARN_TCP || errnum != NIDS_WARN_TCP_HDR)
-		return false;
-	hl = (size_t)(ip[0] & 0x0f) * 4;
-	len = (size_t)(ip[2] << 8 | ip[3]);
-	if (hl < 20 || len < hl + 20)
-		return false;
-	return sniff_tcp_sum(ip, len) != 0;
-}
-
 static void
-stop_checksums(struct sniff *s)
+stop_checksums(struct sniff *s, const uint8_t *ip)
 {
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
-	nids_register_chksum_ctl(no_sums, 1);
 	s->st.checksums_off = true;
 	sniff_log("%s: checksums are wrong (%s -> %s first): offloaded on "
 	    "the capturing host? not verifying them in this capture "
 	    "(checksums = on keeps verifying)", s->name,
-	    ip4str(s->pkt + 12, a), ip4str(s->pkt + 16, b));
+	    ip4str(ip + 12, a), ip4str(ip + 16, b));
 }
 
 /*
