@@ -441,9 +441,13 @@ apply_sync(const struct fam *f, struct xtc_handle *h, void *arg)
 		return -1;
 	if (!f->xo->flush_entries(ipt.chain, h))
 		return fail(f, "flush", ipt.chain);
+	/*
+	 * The chain is empty now and the policy holds each address once, so
+	 * no duplicate check: it made loading 100,000 bans quadratic
+	 * (84 s; 0.25 s without, see tests/bench).
+	 */
 	for (i = 0; i < s->n; i++)
 		if (s->bans[i].addr.family == f->af &&
-		    !has_source(f, h, &s->bans[i].addr) &&
 		    add_ban(f, h, &s->bans[i].addr) != 0)
 			return -1;
 	return 0;

@@ -136,8 +136,39 @@ fsync_dir(const char *path)
 	return rc;
 }
 
+static int state_write(const struct ban_policy *, const char *, bool);
+
 int
 ban_state_save(const struct ban_policy *p, const char *path)
+{
+	return state_write(p, path, true);
+}
+
+int
+ban_state_save_nosync(const struct ban_policy *p, const char *path)
+{
+	return state_write(p, path, false);
+}
+
+int
+ban_state_sync(const char *path)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    fsync(fd) != 0 || fsync_dir(path) != 0) {
+		ban_log(BAN_LOG_ERR, "state: %s: fsync: %s", path,
+		    strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Writes the temp file and renames it; with durable, fsyncs as it goes. */
+static int
+state_write(const struct ban_policy *p, const char *path, bool durable)
 {
 	char tmp[PATH_MAX];
 	struct writer w = { NULL, NULL, 0 };
@@ -172,7 +203,7 @@ ban_state_save(const struct ban_policy *p, const char *path)
 		w.err = ENOMEM;
 	if (w.err == 0 && fflush(w.f) != 0)
 		w.err = errno;
-	if (w.err == 0 && fsync(fileno(w.f)) != 0) {
+	if (w.err == 0 && durable && fsync(fileno(w.f)) != 0) {
 		w.err = errno;
 		step = "fsync";
 	}
@@ -188,7 +219,7 @@ ban_state_save(const struct ban_policy *p, const char *path)
 		    strerror(errno));
 		goto fail;
 	}
-	if (fsync_dir(path) != 0) {
+	if (durable && fsync_dir(path) != 0) {
 		/* The new file is in place; only its durability is in doubt. */
 		ban_log(BAN_LOG_ERR, "state: %s: fsync of directory: %s", path,
 		    strerror(errno));

@@ -383,6 +383,17 @@ struct ban_state_stats {
 int ban_state_save(const struct ban_policy *p, const char *path);
 
 /*
+ * The same in two steps, for the ban path: ban_state_save_nosync()
+ * writes and renames without fsync (a kill -9 of the process can no
+ * longer lose what it wrote: the kernel has it), so it can come before
+ * the firewall commit at little cost; ban_state_sync() then makes the
+ * file in place durable (fsync of file and directory) against a crash
+ * of the machine. Both return 0, or -1 with a log line.
+ */
+int ban_state_save_nosync(const struct ban_policy *p, const char *path);
+int ban_state_sync(const char *path);
+
+/*
  * Reads path into p through ban_policy_restore(). A missing file is no
  * error (first start). A malformed line is logged as "path:line: why"
  * and skipped; a missing or unknown version header rejects the file.

@@ -69,9 +69,19 @@ on_ban(void *arg, const struct ban *ban)
 	 */
 	if (b->kill != NULL)
 		b->kill(b->kill_arg, &ban->addr);
+	/*
+	 * In the state file before the rule is in the kernel, so a kill -9
+	 * between the two cannot lose it (the restart reconciles the chain
+	 * with the file); made durable after, to keep the fsync out of the
+	 * time to ban.
+	 */
+	if (b->state_path != NULL &&
+	    ban_state_save_nosync(b->policy, b->state_path) < 0)
+		b->errors++;
 	if (b->backend->ban(ban) < 0 || b->backend->commit() < 0)
 		b->errors++;
-	save(b);
+	if (b->state_path != NULL && ban_state_sync(b->state_path) < 0)
+		b->errors++;
 	event(b, "ban", ban, ban->start);
 }
 

@@ -70,10 +70,11 @@ control_listen(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* MSG_NOSIGNAL: a peer that closed first must not kill us by SIGPIPE. */
 static void
 say(int fd, const char *s)
 {
-	(void)!write(fd, s, strlen(s));
+	(void)!send(fd, s, strlen(s), MSG_NOSIGNAL);
 }
 
 int

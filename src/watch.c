@@ -370,8 +370,11 @@ cmd_watch(struct settings *s, struct opts *o)
 	}
 	w.b.log = true;
 	w.b.events = w.events;
-	w.b.kill = kill_client;
-	w.b.kill_arg = &w;
+	/* dry-run decides and reports, and touches nothing: no resets. */
+	if (strcmp(w.b.backend->name, "dry-run") != 0) {
+		w.b.kill = kill_client;
+		w.b.kill_arg = &w;
+	}
 	if (s->ignoreself)
 		add_own_addresses(&w.b);
 	w.e.tick = NULL;	/* expiry runs on the wall clock below */
