@@ -15,6 +15,9 @@
 #   5  an address in ignoreip is rejected by exim but never banned
 #   6  ban/unban by hand; a non-root user cannot use the control socket
 #   7  SIGTERM: exit 0, chain and INPUT jump removed, bans kept in state
+#   8  SIGHUP reloads the rules: a relay rule made no offence by the
+#      config file bans once the file says otherwise; a broken file is
+#      refused and the running configuration kept
 #
 # Run as `sh tests/t-e2e.sh` from anywhere (it cds to the repo root);
 # WIREBAN=PATH runs another build of the binary, KEEP_TMP=1 keeps the
@@ -526,6 +529,37 @@ check "[5] no ban event for 127.0.0.7" no_event ban 127.0.0.7
 check "[5] 127.0.0.7 still connects" connects 127.0.0.7
 check "[5] (control) 127.0.0.5, not in ignoreip, is banned for the same probe" \
     eval 'relay 127.0.0.5 && eventually 10 has_rule 127.0.0.5'
+
+# ---- 8: SIGHUP reloads ------------------------------------------------------
+
+new_ns
+start_exim
+printf '[rule relay]\noffence = no\n' >"$D/wb.conf"
+start_wb wb.log -c "$D/wb.conf"
+wait_wb wb.log
+
+echo "# 8: SIGHUP reloads the configuration ($NS)"
+check "[8] exim answers 127.0.0.5 '550 relay not permitted'" relay 127.0.0.5
+check "[8] events file: the reject of 127.0.0.5, no offence" \
+    eventually 10 eval 'grep -F "\"client\":\"127.0.0.5\"" "$D/events.jsonl" |
+    grep -qF "\"offence\":false"'
+wbc status >/dev/null 2>&1
+check "[8] relay is no offence: no rule for 127.0.0.5" no_rule 127.0.0.5
+: >"$D/wb.conf"
+kill -HUP "$WBPID"
+check "[8] SIGHUP: the log says reloaded" \
+    eventually 20 grep -q "configuration reloaded" "$D/wb.log"
+check "[8] after the reload 127.0.0.6 is banned for the same probe" \
+    eval 'relay 127.0.0.6 && eventually 10 has_rule 127.0.0.6'
+printf '[policy]\nbantime = soon\n' >"$D/wb.conf"
+kill -HUP "$WBPID"
+check "[8] a broken file is refused, naming file:line and key" \
+    eventually 20 grep -q "reload refused.*wb.conf:2: policy.bantime" \
+    "$D/wb.log"
+check "[8] still running on the old configuration: 127.0.0.8 banned" \
+    eval 'relay 127.0.0.8 && eventually 10 has_rule 127.0.0.8'
+check "[8] the ban of 127.0.0.6 survived both reloads" \
+    eval 'wbc list | grep -q "^127\.0\.0\.6 "'
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ] || exit 1
