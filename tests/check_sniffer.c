@@ -39,6 +39,16 @@ struct cap {
 	bool	 ng;		/* pcapng, else pcap */
 };
 
+
+/* The defaults with a small stream table: the default one (131072
+ * streams) costs each forked test a tenth of a second to set up. */
+static void
+small_defaults(struct sniff_config *c)
+{
+	sniff_config_defaults(c);
+	c->max_streams = 1024;
+}
+
 static void
 put_le(FILE *f, uint64_t v, int n)
 {
@@ -619,7 +629,7 @@ run_default(const char *path, struct sniff_stats *st)
 	char err[512];
 	int r;
 
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	r = run(path, &cfg, st, err, sizeof(err));
 	ck_assert_msg(r == 0, "run: %d %s", r, err);
 	return r;
@@ -1110,7 +1120,7 @@ START_TEST(test_checksums)
 	fin_close(&v);
 	cap_close(&v.cap);
 
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	cfg.checksums = cc->mode;
 	ck_assert_int_eq(run(v.cap.path, &cfg, &st, err, sizeof(err)), 0);
 	ck_assert_msg(R.n == cc->sessions, "%s: %d sessions", cc->name, R.n);
@@ -1173,7 +1183,7 @@ START_TEST(test_ports)
 	fin_close(&v);
 	cap_close(&v.cap);
 
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	if (pc->ports[0] != 0) {
 		for (i = 0; i < 3 && pc->ports[i] != 0; i++)
 			cfg.ports[i] = pc->ports[i];
@@ -1345,7 +1355,7 @@ START_TEST(test_timeout_long_reuse)
 	handshake(&v);
 	say(&v, true, "EHLO two\r\n");
 	cap_close(&v.cap);
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	cfg.idle_timeout = 180 * MINUTE;
 	ck_assert_int_eq(run(v.cap.path, &cfg, &st, err, sizeof(err)), 0);
 	ck_assert_int_eq(R.n, 2);
@@ -1370,7 +1380,7 @@ START_TEST(test_timeout_expire_call)
 	say(&v, true, "EHLO x\r\n");
 	cap_close(&v.cap);
 
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	rec_reset();
 	s = sniff_open_file(&cfg, v.cap.path, &H, err, sizeof(err));
 	ck_assert_ptr_nonnull(s);
@@ -1464,7 +1474,7 @@ START_TEST(test_close_evicted)
 		say(&v, true, "EHLO x\r\n");
 	}
 	cap_close(&v.cap);
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	cfg.max_streams = 4;
 	ck_assert_int_eq(run(v.cap.path, &cfg, &st, err, sizeof(err)), 0);
 	ck_assert_int_eq(R.n, 12);
@@ -1559,7 +1569,7 @@ START_TEST(test_error_missing)
 	struct sniff_config cfg;
 	char err[512] = "";
 
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	rec_reset();
 	ck_assert_ptr_null(sniff_open_file(&cfg, "/nonexistent/x.pcap", &H,
 	    err, sizeof(err)));
@@ -1588,7 +1598,7 @@ START_TEST(test_error_not_pcap)
 	char err[512];
 	struct cap c;
 
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	rec_reset();
 	write_bytes(&c, junk, sizeof(junk));
 	ck_assert_ptr_null(sniff_open_file(&cfg, c.path, &H, err,
@@ -1629,7 +1639,7 @@ START_TEST(test_error_corrupt)
 	cap_close(&v.cap);
 	ck_assert_int_eq(truncate(v.cap.path, cutat + 30), 0);
 
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	rec_reset();
 	s = sniff_open_file(&cfg, v.cap.path, &H, err, sizeof(err));
 	ck_assert_ptr_nonnull(s);
@@ -1664,7 +1674,7 @@ START_TEST(test_error_huge_record)
 	{
 		struct sniff_config cfg;
 
-		sniff_config_defaults(&cfg);
+		small_defaults(&cfg);
 		ck_assert_int_eq(run(v.cap.path, &cfg, &st, err, sizeof(err)),
 		    -1);
 	}
@@ -1682,7 +1692,7 @@ START_TEST(test_error_config_and_busy)
 	char err[512];
 
 	write_standard(&v, LK_ETH, false);
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	rec_reset();
 
 	bad = cfg;
@@ -1824,7 +1834,7 @@ START_TEST(test_live_loopback_kill)
 
 	kill_on_data = false;
 	l = listener(&port, &a);
-	sniff_config_defaults(&cfg);
+	small_defaults(&cfg);
 	cfg.ports[0] = port;
 	cfg.nports = 1;
 	rec_reset();
