@@ -486,7 +486,7 @@ class Tcp:
     its checksums can be computed and its payload is all there.
     Offsets are into the layer 3 bytes."""
     __slots__ = ("v", "src", "dst", "sport", "dport", "seq", "ack", "flags",
-                 "iphl", "thl", "end", "complete")
+                 "window", "wscale", "iphl", "thl", "end", "complete")
 
     def key(self):
         return (self.src, self.sport, self.dst, self.dport)
@@ -528,12 +528,13 @@ def parse_tcp(l3):
         return None
     if t.end < ihl + 20:
         return None
-    (t.sport, t.dport, t.seq, t.ack, off,
-     t.flags) = struct.unpack("!HHIIBB", l3[ihl:ihl + 14])
+    (t.sport, t.dport, t.seq, t.ack, off, t.flags,
+     t.window) = struct.unpack("!HHIIBBH", l3[ihl:ihl + 16])
     t.iphl = ihl
     t.thl = (off >> 4) * 4
     if t.thl < 20 or ihl + t.thl > t.end:
         return None
+    t.wscale = _tcp_wscale(l3, t) if t.flags & TH_SYN else None
     return t
 
 
@@ -753,6 +754,66 @@ def convert_hostile(cap, opts):
     if dropped:
         warn("hostile: %d frame(s) dropped: no known network protocol"
              % dropped)
+    over = _window_overruns(tcps, splittable)
+    if over:
+        warn("hostile: %d packet(s) carry data past the receiver's "
+             "advertised window; a reassembler that checks each segment "
+             "against the window (libnids does) drops the pieces cut from "
+             "beyond it, while the whole original packet passed its check"
+             % over)
+
+
+def _tcp_wscale(l3, t):
+    """The window scale shift a SYN offers, or None."""
+    opts = l3[t.iphl + 20:t.iphl + t.thl]
+    k = 0
+    while k < len(opts):
+        kind = opts[k]
+        if kind == 0:
+            break
+        if kind == 1:
+            k += 1
+            continue
+        if k + 1 >= len(opts) or opts[k + 1] < 2:
+            break
+        if kind == 3 and opts[k + 1] == 3 and k + 2 < len(opts):
+            return min(opts[k + 2], 14)
+        k += opts[k + 1]
+    return None
+
+
+def _window_overruns(tcps, splittable):
+    """Counts the re-cut packets that start inside but reach past what the
+    receiver last advertised (its ACK plus its scaled window).  Real TCP
+    never sends that, synthetic captures do; libnids only checks where a
+    segment starts, so it takes the whole original but drops the pieces
+    cut from beyond the window."""
+    wscale = {}     # direction -> shift offered in its SYN
+    last = {}       # direction -> (ack, raw window) of its latest packet
+    over = 0
+    for i, t in enumerate(tcps):
+        if t is None:
+            continue
+        k = t.key()
+        rev = (k[2], k[3], k[0], k[1])
+        if t.flags & TH_SYN:
+            wscale[k] = t.wscale
+            continue
+        if splittable(i) and rev in last:
+            ack, win = last[rev]
+            shift = 0
+            if wscale.get(k) is not None and wscale.get(rev) is not None:
+                shift = wscale[rev]
+            plen = t.end - t.iphl - t.thl
+            limit = ack + (win << shift)
+            # A packet that starts past the window is out of it whole, in
+            # the original as much as in the variant: not counted.
+            if (_sdiff(t.seq, limit) < 0
+                    and _sdiff(t.seq + plen - 1, limit) >= 0):
+                over += 1
+        if t.flags & TH_ACK:
+            last[k] = (t.ack, t.window)
+    return over
 
 
 def _hostile_l2(fr):
