@@ -25,9 +25,16 @@ struct offender {
 	int		 score;
 };
 
+/*
+ * Offenders in order of first offence (v), found through an open-
+ * addressing index (idx, slots of v's index + 1, 0 empty) so that a
+ * capture with many offenders costs linear time, not quadratic.
+ */
 struct tally {
 	struct offender	*v;
 	size_t		 n, cap;
+	uint32_t	*idx;
+	size_t		 nidx;		/* a power of two, > 2 * n */
 	uint64_t	 unlisted;
 };
 
@@ -36,44 +43,80 @@ struct replay {
 	struct banner	 banner;
 };
 
+static size_t
+slot_of(const struct tally *t, const struct wb_addr *a, const char *rule)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(a->a); i++)
+		h = (h ^ a->a[i]) * 1099511628211ULL;
+	h ^= (uint64_t)(uintptr_t)rule;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 20) & (t->nidx - 1);
+}
+
+/* Grows v and rebuilds idx; false when out of memory. */
+static bool
+tally_grow(struct tally *t)
+{
+	size_t ncap = t->cap ? t->cap * 2 : 64, i, j;
+	struct offender *nv;
+	uint32_t *nidx;
+
+	if ((nv = realloc(t->v, ncap * sizeof(*nv))) == NULL)
+		return false;
+	t->v = nv;
+	if ((nidx = calloc(ncap * 4, sizeof(*nidx))) == NULL)
+		return false;
+	free(t->idx);
+	t->idx = nidx;
+	t->nidx = ncap * 4;
+	t->cap = ncap;
+	for (i = 0; i < t->n; i++) {
+		j = slot_of(t, &t->v[i].addr, t->v[i].rule);
+		while (t->idx[j] != 0)
+			j = (j + 1) & (t->nidx - 1);
+		t->idx[j] = (uint32_t)i + 1;
+	}
+	return true;
+}
+
 static void
 tally_offence(void *arg, const struct offence *o)
 {
 	struct replay *r = arg;
 	struct tally *t = &r->tally;
-	size_t i;
+	struct offender *f;
+	size_t j;
 
 	banner_offence(&r->banner, o);
-
-	for (i = t->n; i > 0; i--) {
-		struct offender *f = &t->v[i - 1];
-
-		if (f->rule == o->rule && wb_addr_eq(&f->addr, &o->client)) {
-			f->count++;
-			f->score += o->weight;
-			return;
+	if (t->nidx > 0) {
+		for (j = slot_of(t, &o->client, o->rule); t->idx[j] != 0;
+		    j = (j + 1) & (t->nidx - 1)) {
+			f = &t->v[t->idx[j] - 1];
+			if (f->rule == o->rule &&
+			    wb_addr_eq(&f->addr, &o->client)) {
+				f->count++;
+				f->score += o->weight;
+				return;
+			}
 		}
 	}
-	if (t->n == OFFENDERS_MAX) {
+	if (t->n == OFFENDERS_MAX ||
+	    (t->n == t->cap && !tally_grow(t))) {
 		t->unlisted++;
 		return;
 	}
-	if (t->n == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 64;
-		struct offender *nv = realloc(t->v, ncap * sizeof(*nv));
-
-		if (nv == NULL) {
-			t->unlisted++;
-			return;
-		}
-		t->v = nv;
-		t->cap = ncap;
-	}
-	t->v[t->n].addr = o->client;
-	t->v[t->n].rule = o->rule;
-	t->v[t->n].count = 1;
-	t->v[t->n].score = o->weight;
-	t->n++;
+	j = slot_of(t, &o->client, o->rule);
+	while (t->idx[j] != 0)
+		j = (j + 1) & (t->nidx - 1);
+	f = &t->v[t->n];
+	f->addr = o->client;
+	f->rule = o->rule;
+	f->count = 1;
+	f->score = o->weight;
+	t->idx[j] = (uint32_t)++t->n;
 }
 
 static void
@@ -95,26 +138,25 @@ add_stats(struct sniff_stats *sum, const struct sniff_stats *st)
 	sum->checksums_off |= st->checksums_off;
 }
 
+/* A report lists this many offenders per rule and bans, then counts. */
+#define LIST_MAX 20
+
 static void
 print_ban(void *arg, const struct ban *b)
 {
+	size_t *shown = arg;
 	char a[WB_ADDR_STRLEN];
 
-	(void)arg;
+	if ((*shown)++ >= LIST_MAX)
+		return;
 	printf("  %-15s %-14s ban #%u, %llds\n", wb_addr_str(&b->addr, a),
 	    b->rule, b->count,
 	    (long long)((b->expiry - b->start) / WB_USEC_PER_SEC));
 }
 
 static void
-report(const struct engine *e, const struct sniff_stats *st, int nfiles,
-    int nbad, const struct tally *t, const struct banner *bn, bool apply)
+report_packets(const struct sniff_stats *st, int nfiles, int nbad)
 {
-	struct ban_policy_stats ps;
-
-	char a[WB_ADDR_STRLEN];
-	size_t i, j, n = smtp_rules_count(e->rules);
-
 	printf("Captures: %d read", nfiles - nbad);
 	if (nbad > 0)
 		printf(", %d with errors", nbad);
@@ -134,16 +176,15 @@ report(const struct engine *e, const struct sniff_stats *st, int nfiles,
 	if (st->checksums_off)
 		printf("          bad TCP checksums seen (offload): "
 		    "checksums not verified\n");
-	printf("Sessions: %llu SMTP (%llu TLS, not inspectable)\n",
-	    (unsigned long long)e->st.sessions,
-	    (unsigned long long)e->st.tls_sessions);
-	if (st->evictions > 0 || st->timeouts > 0)
-		printf("          %llu evicted (table full), %llu idle timed "
-		    "out\n", (unsigned long long)st->evictions,
-		    (unsigned long long)st->timeouts);
-	printf("Replies:  %llu, of which %llu 4xx/5xx\n\n",
-	    (unsigned long long)e->st.replies,
-	    (unsigned long long)e->st.rejects);
+}
+
+/* Each rule's hits, then its offenders (the first LIST_MAX). */
+static void
+report_rules(const struct engine *e, const struct tally *t)
+{
+	char a[WB_ADDR_STRLEN];
+	size_t i, j, shown, n = smtp_rules_count(e->rules);
+
 	printf("Rules:\n");
 	for (i = 0; i < n && i < ENGINE_MAX_RULES; i++) {
 		const struct smtp_rule_info *r = smtp_rules_get(e->rules, i);
@@ -158,28 +199,55 @@ report(const struct engine *e, const struct sniff_stats *st, int nfiles,
 	    e->st.offences);
 	for (i = 0; i < n; i++) {
 		const struct smtp_rule_info *r = smtp_rules_get(e->rules, i);
-		int shown = 0;
 
-		for (j = 0; j < t->n; j++) {
+		for (j = shown = 0; j < t->n; j++) {
 			if (t->v[j].rule != r->name)
 				continue;
-			if (shown++ == 0)
+			if (shown == 0)
 				printf("  %-14s", r->name);
-			printf(" %s (%u)", wb_addr_str(&t->v[j].addr, a),
-			    t->v[j].count);
+			else if (shown % 4 == 0 && shown < LIST_MAX)
+				printf("\n  %-14s", "");
+			if (shown++ < LIST_MAX)
+				printf(" %s (%u)", wb_addr_str(&t->v[j].addr, a),
+				    t->v[j].count);
 		}
+		if (shown > LIST_MAX)
+			printf("\n  %-14s and %zu more", "", shown - LIST_MAX);
 		if (shown)
 			printf("\n");
 	}
 	if (t->unlisted > 0)
 		printf("  and %llu more offences not listed\n",
 		    (unsigned long long)t->unlisted);
+}
+
+static void
+report(const struct engine *e, const struct sniff_stats *st, int nfiles,
+    int nbad, const struct tally *t, const struct banner *bn, bool apply)
+{
+	struct ban_policy_stats ps;
+	size_t shown = 0;
+
+	report_packets(st, nfiles, nbad);
+	printf("Sessions: %llu SMTP (%llu TLS, not inspectable)\n",
+	    (unsigned long long)e->st.sessions,
+	    (unsigned long long)e->st.tls_sessions);
+	if (st->evictions > 0 || st->timeouts > 0)
+		printf("          %llu evicted (table full), %llu idle timed "
+		    "out\n", (unsigned long long)st->evictions,
+		    (unsigned long long)st->timeouts);
+	printf("Replies:  %llu, of which %llu 4xx/5xx\n\n",
+	    (unsigned long long)e->st.replies,
+	    (unsigned long long)e->st.rejects);
+	report_rules(e, t);
 	ban_policy_stats(bn->policy, &ps);
 	printf("\n%s: %llu bans (%llu offences from ignored addresses)\n",
 	    apply ? "Banned" : "Would ban", (unsigned long long)ps.bans_total,
 	    (unsigned long long)ps.ignored);
 	(void)ban_policy_foreach(bn->policy, BAN_ACTIVE | BAN_HISTORY,
-	    print_ban, NULL);
+	    print_ban, &shown);
+	if (shown > LIST_MAX)
+		printf("  and %zu more addresses\n", shown - LIST_MAX);
 }
 
 /* The dry-run backend's "would ban" lines duplicate the report. */
@@ -252,6 +320,7 @@ cmd_replay(struct settings *s, struct opts *o)
 		    "(libnids is IPv4 only)\n", (unsigned long long)sum.ipv6);
 	fflush(stdout);
 	free(r.tally.v);
+	free(r.tally.idx);
 	banner_fini(&r.banner);
 	return nbad > 0 || r.banner.errors > 0 ? 1 : 0;
 }
