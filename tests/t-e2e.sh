@@ -15,6 +15,8 @@
 #   5  an address in ignoreip is rejected by exim but never banned
 #   6  ban/unban by hand; a non-root user cannot use the control socket
 #   7  SIGTERM: exit 0, chain and INPUT jump removed, bans kept in state
+#   9  replay --apply bans through the firewall and keeps the bans: the
+#      relay capture's client lands in the chain and in the state file
 #   8  SIGHUP reloads the rules: a relay rule made no offence by the
 #      config file bans once the file says otherwise; a broken file is
 #      refused and the running configuration kept
@@ -563,6 +565,20 @@ check "[8] still running on the old configuration: 127.0.0.8 banned" \
     eval 'relay 127.0.0.8 && eventually 10 has_rule 127.0.0.8'
 check "[8] the ban of 127.0.0.6 survived both reloads" \
     eval 'wbc list | grep -q "^127\.0\.0\.6 "'
+
+# ---- 9: replay --apply -----------------------------------------------------
+
+new_ns
+echo "# 9: replay --apply bans for real ($NS)"
+check "[9] replay --apply of pcaps/relay.pcap exits 0" \
+    eval 'nsx "$WB" -o "paths.state=$D/state" replay --apply \
+    pcaps/relay.pcap >"$D/apply.out" 2>&1'
+check "[9] the rule for 127.0.0.10 is in the chain" has_rule 127.0.0.10
+check "[9] the report says Banned: 1" grep -q "^Banned: 1 bans" "$D/apply.out"
+check "[9] the state file holds the ban" grep -q "^ban 127.0.0.10 " "$D/state"
+check "[9] a dry replay touches nothing" \
+    eval 'nsx "$WB" -o firewall.chain=other replay pcaps/relay.pcap \
+    >/dev/null 2>&1 && ! nsx iptables-legacy -w 5 -S other >/dev/null 2>&1'
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ] || exit 1
