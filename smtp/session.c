@@ -350,14 +350,29 @@ feed_data(struct smtp_session *s, const char *p, size_t len)
 
 		switch (s->dot) {
 		case DOT_MID: {
-			const char *lf = memchr(p + i, '\n', len - i);
+			/*
+			 * Only a "." right after an LF can end the content, so
+			 * look for dots, not for line ends: a base64 body has
+			 * none at all, and text far fewer than lines.
+			 */
+			const char *q = p + i, *d;
 
-			if (lf == NULL) {
-				s->msg_size += len - i;
-				return len;
+			for (;;) {
+				d = memchr(q, '.', (size_t)(p + len - q));
+				if (d == NULL) {
+					s->msg_size += len - i;
+					if (p[len - 1] == '\n')
+						s->dot = DOT_LINE_START;
+					return len;
+				}
+				/* d == p + i is mid-line: MID means the byte
+				 * before i was no LF. */
+				if (d > p + i && d[-1] == '\n')
+					break;
+				q = d + 1;
 			}
-			s->msg_size += (size_t)(lf - (p + i)) + 1;
-			i = (size_t)(lf - p) + 1;
+			s->msg_size += (size_t)(d - (p + i));
+			i = (size_t)(d - p);
 			s->dot = DOT_LINE_START;
 			continue;
 		}

@@ -307,6 +307,7 @@ sniff_frame(struct sniff *s, const struct pcap_pkthdr *hdr,
 	if (s->pkt_ts > s->now)
 		s->now = s->pkt_ts;
 	sniff_cx_expire(s, s->now);
+	sniff_cx_release(s, s->now);
 
 	sniff_link_decode(s->dlt, data, caplen, &l3);
 	switch (l3.family) {
@@ -408,6 +409,7 @@ sniff_expire(struct sniff *s, wb_usec now)
 	if (now > s->now)
 		s->now = now;
 	sniff_cx_expire(s, s->now);
+	sniff_cx_release(s, s->now);
 }
 
 void

@@ -70,6 +70,7 @@ struct sniff {
 	struct sniff_cx		**htab;		/* by addresses and ports */
 	size_t			 hmask;		/* buckets - 1 */
 	struct sniff_cx		*lru_head;	/* least recently active */
+	struct sniff_cx		*rel;		/* first not yet released */
 	struct sniff_cx		*lru_tail;
 	size_t			 nconns;
 	struct sniff_ratelimit	 warn[SNIFF_NWARN];
@@ -122,6 +123,7 @@ void	 sniff_cx_touch(struct sniff *s, struct sniff_cx *x);
 void	 sniff_cx_end(struct sniff *s, struct sniff_cx *x,
 	    enum sniff_close how, wb_usec ts);
 void	 sniff_cx_expire(struct sniff *s, wb_usec now);
+void	 sniff_cx_release(struct sniff *s, wb_usec now);
 void	 sniff_cx_end_all(struct sniff *s, enum sniff_close how);
 
 /* kill.c: RSTs. */

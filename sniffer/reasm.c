@@ -47,7 +47,6 @@ static void	 tcp_cb(struct tcp_stream *, void **);
 static void	 established(struct sniff *, struct tcp_stream *, void **);
 static void	 deliver(struct sniff *, struct sniff_cx *, enum sniff_dir,
 		    const struct half_stream *);
-static void	 release(struct half_stream *);
 static void	 nids_warning(int, int, struct ip *, void *);
 static void	 nids_nomem(char *);
 static void	 stop_checksums(struct sniff *, const uint8_t *);
@@ -209,15 +208,6 @@ tcp_cb(struct tcp_stream *ts, void **param)
 		/* libnids notifies one direction per call; take both anyway */
 		deliver(s, x, SNIFF_FROM_CLIENT, &ts->server);
 		deliver(s, x, SNIFF_FROM_SERVER, &ts->client);
-		/*
-		 * Everything was consumed (no nids_discard), so libnids' 4 KiB
-		 * buffer per half-stream only waits for the next data. Kept, it
-		 * made 100,000 idle sessions cost 500 MB; libnids allocates a
-		 * new one when data comes (add2buf tests data == NULL), and
-		 * after this callback only moves zero bytes of it.
-		 */
-		release(&ts->server);
-		release(&ts->client);
 		return;
 	case NIDS_CLOSE:
 		how = SNIFF_CLOSE_FIN;
@@ -263,16 +253,6 @@ established(struct sniff *s, struct tcp_stream *ts, void **param)
 	*param = x;
 	if (s->h.on_open != NULL)
 		x->pub.user = s->h.on_open(s->h.arg, &x->pub, s->pkt_ts);
-}
-
-static void
-release(struct half_stream *h)
-{
-	if (h->data != NULL && h->count == h->offset + h->count_new) {
-		free(h->data);
-		h->data = NULL;
-		h->bufsize = 0;
-	}
 }
 
 /* libnids' server half holds what the server received: the client's. */
