@@ -264,7 +264,7 @@ def _read_pcapng(data, path):
     res = 6 if all(i[2] == 10 ** 6 for i in used) else 9
     unit = 10 ** res
     packets = []
-    for (lt, snap, units, tsoff), ticks, pkt, origlen in raw:
+    for (_, _, units, tsoff), ticks, pkt, origlen in raw:
         packets.append(Packet(ticks * unit // units + tsoff * unit, pkt,
                               origlen))
     snaplen = max(i[1] for i in used)
@@ -789,7 +789,7 @@ def _window_overruns(tcps, splittable):
     segment starts, so it takes the whole original but drops the pieces
     cut from beyond the window."""
     wscale = {}     # direction -> shift offered in its SYN
-    last = {}       # direction -> (ack, raw window) of its latest packet
+    last = {}       # direction -> (ack, window in bytes) of its last packet
     over = 0
     for i, t in enumerate(tcps):
         if t is None:
@@ -798,21 +798,23 @@ def _window_overruns(tcps, splittable):
         rev = (k[2], k[3], k[0], k[1])
         if t.flags & TH_SYN:
             wscale[k] = t.wscale
+            if t.flags & TH_ACK:        # a SYN's window is never scaled
+                last[k] = (t.ack, t.window)
             continue
         if splittable(i) and rev in last:
             ack, win = last[rev]
-            shift = 0
-            if wscale.get(k) is not None and wscale.get(rev) is not None:
-                shift = wscale[rev]
             plen = t.end - t.iphl - t.thl
-            limit = ack + (win << shift)
+            limit = ack + win
             # A packet that starts past the window is out of it whole, in
             # the original as much as in the variant: not counted.
             if (_sdiff(t.seq, limit) < 0
                     and _sdiff(t.seq + plen - 1, limit) >= 0):
                 over += 1
         if t.flags & TH_ACK:
-            last[k] = (t.ack, t.window)
+            shift = 0
+            if wscale.get(k) is not None and wscale.get(rev) is not None:
+                shift = wscale[k]
+            last[k] = (t.ack, t.window << shift)
     return over
 
 
@@ -1064,8 +1066,8 @@ def _synthetic_l3():
     tuples: a rejected relay attempt and a delivered message with a body
     larger than one segment, QUIT sent with FIN, a second connection
     interleaved with the first and ended by RST, a third one captured
-    mid-stream, an IPv6 SMTP packet, a UDP datagram and an IPv4 fragment.  TCP checksums are deliberately
-    wrong, as on a loopback capture."""
+    mid-stream, an IPv6 SMTP packet, a UDP datagram and an IPv4 fragment.
+    TCP checksums are deliberately wrong, as on a loopback capture."""
     out = []
     ts = [1700000000 * 10 ** 6 + 100]
 
@@ -1337,7 +1339,7 @@ def _check_hostile(src, var):
     def origin(t, plen):
         if plen == 0:
             return by_hdr.get((t.key(), t.seq, t.ack, t.flags))
-        for i, (p, f, u) in enumerate(orig):
+        for i, (_, _, u) in enumerate(orig):
             if u is None or u.key() != t.key():
                 continue
             n = u.end - u.iphl - u.thl
@@ -1474,6 +1476,34 @@ def selftest():
         if [p.ts for p in var.packets] != [p.ts * 1000 for p in src.packets]:
             probs.append("timestamps not converted exactly")
         ck.check("pcapng --byte-order big --nsec", probs)
+        # The window diagnostic: a 300-byte packet to a peer that offered
+        # 100 bytes is flagged, one wholly past the window is not.
+        def seg(c2s, seq, ack, flags, payload=b""):
+            a, b = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+            ports = (1025, 25) if c2s else (25, 1025)
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 0, 0, 64, 6, 0,
+                             a if c2s else b, b if c2s else a)
+            tcp = struct.pack("!HHIIBBHHH", ports[0], ports[1], 0, ack,
+                              5 << 4, 0, 100, 0, 0)
+            return parse_tcp(build_ipv4_tcp(ip, tcp, payload, seq, flags))
+        tcps = [seg(True, 0, 0, TH_SYN), seg(False, 50, 1, TH_SYN | TH_ACK),
+                seg(True, 1, 51, TH_ACK), seg(True, 1, 51, TH_ACK, b"x" * 300),
+                seg(True, 301, 51, TH_ACK, b"y" * 10)]
+        over = _window_overruns(tcps, lambda i: i >= 3)
+        ck.check("hostile window diagnostic", [] if over == 1
+                 else ["counted %d, want 1" % over])
+        # The command line, through "all".
+        outdir = os.path.join(tmp, "all")
+        with open(os.devnull, "w") as null:
+            saved, sys.stdout = sys.stdout, null
+            try:
+                rc = main(["all", src_path, outdir, "--seed", "2"])
+            finally:
+                sys.stdout = saved
+        made = sorted(os.listdir(outdir))
+        want = sorted(variant_name(src_path, m) for m in MODES)
+        ck.check("command line: all", [] if rc == 0 and made == want
+                 else ["rc %d, wrote %s" % (rc, made)])
         # Same seed, same file; another seed, another file.
         outs = []
         for seed in (3, 3, 4):
