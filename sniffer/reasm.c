@@ -166,7 +166,6 @@ sniff_reasm_feed(struct sniff *s, const uint8_t *ip, const struct sniff_ip4 *p)
 			return;
 		}
 	}
-	memcpy(s->pkt, ip, p->len);
 	s->nhdr.ts.tv_sec = (time_t)(s->pkt_ts / WB_USEC_PER_SEC);
 	s->nhdr.ts.tv_usec = (suseconds_t)(s->pkt_ts % WB_USEC_PER_SEC);
 	s->nhdr.caplen = s->nhdr.len = (bpf_u_int32)p->len;
@@ -174,7 +173,19 @@ sniff_reasm_feed(struct sniff *s, const uint8_t *ip, const struct sniff_ip4 *p)
 		touch(s, p);
 	s->st.ipv4++;
 	s->in_nids = true;
-	nids_pcap_handler(NULL, &s->nhdr, s->pkt);
+	if (p->frag) {
+		/* Fragment reassembly may keep and change what it is given. */
+		memcpy(s->pkt, ip, p->len);
+		nids_pcap_handler(NULL, &s->nhdr, s->pkt);
+	} else {
+		/*
+		 * A whole segment is only read, and its payload copied into
+		 * libnids' own buffers, before the handler returns: no copy
+		 * of ours (x86 and the like read it unaligned). libnids
+		 * takes a non-const pointer; it does not write through it.
+		 */
+		nids_pcap_handler(NULL, &s->nhdr, (u_char *)(uintptr_t)ip);
+	}
 	s->in_nids = false;
 }
 
