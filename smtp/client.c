@@ -34,9 +34,13 @@ static enum smtp_cmd
 lookup_verb(const char *v, size_t n)
 {
 	size_t i;
+	int c;
 
+	if (n != 4 && n != 8)		/* every verb is 4 letters, STARTTLS 8 */
+		return SMTP_CMD_UNKNOWN;
+	c = toupper((unsigned char)v[0]);
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strlen(verbs[i].name) == n &&
+		if (verbs[i].name[0] == c && strlen(verbs[i].name) == n &&
 		    strncasecmp(verbs[i].name, v, n) == 0)
 			return verbs[i].cmd;
 	return SMTP_CMD_UNKNOWN;
