@@ -23,6 +23,8 @@
  *
  * Time is always the caller's `now` (packet time); nothing here reads a
  * clock, so a replayed capture gives the same decisions every run.
+ *
+ * This file decides; table.c stores (hash table, lists, ban heap).
  */
 #include <errno.h>
 #include <limits.h>
@@ -32,73 +34,14 @@
 #include <sys/random.h>
 
 #include "bans_int.h"
+#include "policy_int.h"
 
 #define MAXRETRY_MAX	1000
 #define TRACKED_MAX	(1u << 24)
 
-enum { L_NONE = 0, L_OFFENDERS, L_HISTORY };
-
-struct offence {
-	wb_usec		 t;
-	int		 weight;
-};
-
-struct entry {
-	struct entry	*hnext;		/* hash chain */
-	struct entry	*prev, *next;	/* offenders or history list */
-	size_t		 hidx;		/* heap index while banned */
-	struct ban	 ban;		/* current or last; addr is the key */
-	wb_usec		 last;		/* newest offence */
-	uint8_t		 list;
-	bool		 banned;
-	uint16_t	 noff, off0;	/* ring: count, index of the oldest */
-	struct offence	 off[];		/* maxretry slots */
-};
-
-struct list {
-	struct entry	*head, *tail;
-	size_t		 n;
-};
-
-struct ignore {
-	struct wb_addr	 net;
-	int		 bits;
-};
-
-struct ban_policy {
-	struct ban_policy_config c;
-	uint64_t	 k0, k1;
-	struct entry	**buckets;
-	size_t		 nbuckets;	/* a power of two */
-	struct list	 lists[3];	/* indexed by L_* (L_NONE unused) */
-	struct entry	**heap;
-	size_t		 nheap, heapcap;
-	struct ignore	*ign;
-	size_t		 nign, ignmax;
-	ban_cb		*hook;
-	void		*hook_arg;
-	struct ban_policy_stats st;
-};
-
-static uint64_t	 siphash(uint64_t, uint64_t, const uint8_t *, size_t);
 static void	 addr_norm(struct wb_addr *, const struct wb_addr *);
-static int	 addr_cmp(const struct wb_addr *, const struct wb_addr *);
 static bool	 in_window(wb_usec, wb_usec, wb_usec);
 static wb_usec	 sat_add(wb_usec, wb_usec);
-static struct entry **bucket(const struct ban_policy *,
-		    const struct wb_addr *);
-static struct entry *find(const struct ban_policy *, const struct wb_addr *);
-static struct entry *entry_new(struct ban_policy *, const struct wb_addr *);
-static void	 entry_free(struct ban_policy *, struct entry *);
-static void	 list_remove(struct ban_policy *, struct entry *);
-static void	 list_append(struct ban_policy *, struct entry *);
-static bool	 heap_less(const struct entry *, const struct entry *);
-static void	 heap_set(struct ban_policy *, size_t, struct entry *);
-static void	 heap_up(struct ban_policy *, size_t);
-static void	 heap_down(struct ban_policy *, size_t);
-static int	 heap_reserve(struct ban_policy *);
-static void	 heap_push(struct ban_policy *, struct entry *);
-static void	 heap_del(struct ban_policy *, struct entry *);
 static void	 ring_add(const struct ban_policy *, struct entry *, wb_usec,
 		    int);
 static int64_t	 ring_sum(const struct ban_policy *, const struct entry *,
@@ -110,46 +53,6 @@ static int	 valid_family(const struct wb_addr *);
 static int	 entry_cmp(const void *, const void *);
 
 /* ---- helpers ---------------------------------------------------------- */
-
-#define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND(v0, v1, v2, v3) do {					\
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
-} while (0)
-
-/* SipHash-2-4 (Aumasson and Bernstein), written from the paper. */
-static uint64_t
-siphash(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
-{
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = k1 ^ 0x7465646279746573ULL;
-	uint64_t m, b = (uint64_t)len << 56;
-	size_t i, j, full = len - len % 8;
-
-	for (i = 0; i < full; i += 8) {
-		m = 0;
-		for (j = 0; j < 8; j++)
-			m |= (uint64_t)in[i + j] << (8 * j);
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	for (j = 0; i + j < len; j++)
-		b |= (uint64_t)in[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	for (j = 0; j < 4; j++)
-		SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
-}
 
 static int
 valid_family(const struct wb_addr *a)
@@ -177,14 +80,6 @@ addr_norm(struct wb_addr *out, const struct wb_addr *a)
 		wb_addr_v6(out, a->a);
 }
 
-static int
-addr_cmp(const struct wb_addr *x, const struct wb_addr *y)
-{
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	return memcmp(x->a, y->a, 16);
-}
-
 /*
  * An offence at t still counts at now when it is less than findtime
  * old; one from the future (out-of-order packets) counts. Unsigned
@@ -204,210 +99,6 @@ sat_add(wb_usec a, wb_usec b)
 	if (b > 0 && a > INT64_MAX - b)
 		return INT64_MAX;
 	return a + b;
-}
-
-/* ---- hash table and lists --------------------------------------------- */
-
-static struct entry **
-bucket(const struct ban_policy *p, const struct wb_addr *a)
-{
-	uint8_t key[17];
-
-	key[0] = a->family;
-	memcpy(key + 1, a->a, 16);
-	return &p->buckets[siphash(p->k0, p->k1, key, sizeof(key)) &
-	    (p->nbuckets - 1)];
-}
-
-static struct entry *
-find(const struct ban_policy *p, const struct wb_addr *a)
-{
-	struct entry *e;
-
-	for (e = *bucket(p, a); e != NULL; e = e->hnext)
-		if (wb_addr_eq(&e->ban.addr, a))
-			return e;
-	return NULL;
-}
-
-static void
-list_remove(struct ban_policy *p, struct entry *e)
-{
-	struct list *l;
-
-	if (e->list == L_NONE)
-		return;
-	l = &p->lists[e->list];
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		l->head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		l->tail = e->prev;
-	e->prev = e->next = NULL;
-	e->list = L_NONE;
-	l->n--;
-}
-
-/* Puts a non-banned entry at the young end of the list it belongs on. */
-static void
-list_append(struct ban_policy *p, struct entry *e)
-{
-	struct list *l;
-
-	list_remove(p, e);
-	e->list = e->ban.count > 0 ? L_HISTORY : L_OFFENDERS;
-	l = &p->lists[e->list];
-	e->prev = l->tail;
-	e->next = NULL;
-	if (l->tail != NULL)
-		l->tail->next = e;
-	else
-		l->head = e;
-	l->tail = e;
-	l->n++;
-}
-
-/*
- * A new entry for a (normalized), evicting when the table is full.
- * Returns NULL with errno ENOSPC (every entry is an active ban) or
- * ENOMEM.
- */
-static struct entry *
-entry_new(struct ban_policy *p, const struct wb_addr *a)
-{
-	struct entry *e, **b;
-
-	if (p->st.tracked >= p->c.max_tracked) {
-		struct entry *victim = p->lists[L_OFFENDERS].head;
-
-		if (victim == NULL)
-			victim = p->lists[L_HISTORY].head;
-		if (victim == NULL) {
-			errno = ENOSPC;
-			return NULL;
-		}
-		entry_free(p, victim);
-		p->st.evicted++;
-	}
-	e = calloc(1, sizeof(*e) +
-	    (size_t)p->c.maxretry * sizeof(struct offence));
-	if (e == NULL) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	e->ban.addr = *a;
-	b = bucket(p, a);
-	e->hnext = *b;
-	*b = e;
-	p->st.tracked++;
-	list_append(p, e);
-	return e;
-}
-
-/* Unlinks and frees a non-banned entry. */
-static void
-entry_free(struct ban_policy *p, struct entry *e)
-{
-	struct entry **pp;
-
-	for (pp = bucket(p, &e->ban.addr); *pp != NULL; pp = &(*pp)->hnext)
-		if (*pp == e) {
-			*pp = e->hnext;
-			break;
-		}
-	list_remove(p, e);
-	p->st.tracked--;
-	free(e);
-}
-
-/* ---- the ban heap ----------------------------------------------------- */
-
-static bool
-heap_less(const struct entry *x, const struct entry *y)
-{
-	if (x->ban.expiry != y->ban.expiry)
-		return x->ban.expiry < y->ban.expiry;
-	return addr_cmp(&x->ban.addr, &y->ban.addr) < 0;
-}
-
-static void
-heap_set(struct ban_policy *p, size_t i, struct entry *e)
-{
-	p->heap[i] = e;
-	e->hidx = i;
-}
-
-static void
-heap_up(struct ban_policy *p, size_t i)
-{
-	struct entry *e = p->heap[i];
-
-	while (i > 0 && heap_less(e, p->heap[(i - 1) / 2])) {
-		heap_set(p, i, p->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(p, i, e);
-}
-
-static void
-heap_down(struct ban_policy *p, size_t i)
-{
-	struct entry *e = p->heap[i];
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= p->nheap)
-			break;
-		if (c + 1 < p->nheap && heap_less(p->heap[c + 1], p->heap[c]))
-			c++;
-		if (!heap_less(p->heap[c], e))
-			break;
-		heap_set(p, i, p->heap[c]);
-		i = c;
-	}
-	heap_set(p, i, e);
-}
-
-/* Room for one more ban, so that starting a ban cannot fail halfway. */
-static int
-heap_reserve(struct ban_policy *p)
-{
-	struct entry **n;
-	size_t cap;
-
-	if (p->nheap < p->heapcap)
-		return 0;
-	cap = p->heapcap == 0 ? 64 : p->heapcap * 2;
-	n = realloc(p->heap, cap * sizeof(*n));
-	if (n == NULL)
-		return -1;
-	p->heap = n;
-	p->heapcap = cap;
-	return 0;
-}
-
-static void
-heap_push(struct ban_policy *p, struct entry *e)
-{
-	heap_set(p, p->nheap++, e);
-	heap_up(p, e->hidx);
-}
-
-static void
-heap_del(struct ban_policy *p, struct entry *e)
-{
-	size_t i = e->hidx;
-	struct entry *last = p->heap[--p->nheap];
-
-	if (i < p->nheap) {
-		heap_set(p, i, last);
-		heap_up(p, i);
-		heap_down(p, last->hidx);
-	}
 }
 
 /* ---- offences and bans ------------------------------------------------ */
@@ -459,9 +150,9 @@ ban_start(struct ban_policy *p, struct entry *e, const char *rule, int score,
 	e->ban.start = now;
 	e->ban.expiry = sat_add(now, duration);
 	e->noff = e->off0 = 0;
-	list_remove(p, e);
+	ban_tab_unlist(p, e);
 	e->banned = true;
-	heap_push(p, e);
+	ban_heap_push(p, e);
 	p->st.banned++;
 	p->st.bans_total++;
 	copy = e->ban;
@@ -475,10 +166,10 @@ ban_start(struct ban_policy *p, struct entry *e, const char *rule, int score,
 static void
 ban_end(struct ban_policy *p, struct entry *e, struct ban *out)
 {
-	heap_del(p, e);
+	ban_heap_del(p, e);
 	e->banned = false;
 	e->noff = e->off0 = 0;
-	list_append(p, e);
+	ban_tab_list(p, e);
 	p->st.banned--;
 	p->st.unbans_total++;
 	if (out != NULL)
@@ -661,11 +352,11 @@ ban_policy_offence(struct ban_policy *p, const struct wb_addr *addr,
 	}
 	if (weight <= 0)
 		return 0;
-	if ((e = find(p, &a)) != NULL && e->banned) {
+	if ((e = ban_tab_find(p, &a)) != NULL && e->banned) {
 		p->st.while_banned++;
 		return 0;
 	}
-	if (e == NULL && (e = entry_new(p, &a)) == NULL) {
+	if (e == NULL && (e = ban_tab_new(p, &a)) == NULL) {
 		if (errno == ENOSPC) {
 			p->st.untracked++;
 			return 0;
@@ -675,11 +366,11 @@ ban_policy_offence(struct ban_policy *p, const struct wb_addr *addr,
 	}
 	ring_add(p, e, now, weight);
 	e->last = now;
-	list_append(p, e);
+	ban_tab_list(p, e);
 	sum = ring_sum(p, e, now);
 	if (sum < p->c.maxretry)
 		return 0;
-	if (heap_reserve(p) != 0) {
+	if (ban_heap_reserve(p) != 0) {
 		ban_log(BAN_LOG_ERR, "policy: out of memory");
 		return -1;
 	}
@@ -706,23 +397,22 @@ ban_policy_ban(struct ban_policy *p, const struct wb_addr *addr,
 		    "not banned", wb_addr_str(&a, buf));
 		return -1;
 	}
-	if ((e = find(p, &a)) != NULL && e->banned) {
+	if ((e = ban_tab_find(p, &a)) != NULL && e->banned) {
 		if (duration > 0) {
 			e->ban.expiry = sat_add(now, duration);
-			heap_up(p, e->hidx);
-			heap_down(p, e->hidx);
+			ban_heap_fix(p, e);
 		}
 		if (out != NULL)
 			*out = e->ban;
 		return 0;
 	}
-	if (e == NULL && (e = entry_new(p, &a)) == NULL) {
+	if (e == NULL && (e = ban_tab_new(p, &a)) == NULL) {
 		ban_log(BAN_LOG_ERR, "policy: cannot track %s: %s",
 		    wb_addr_str(&a, buf), errno == ENOSPC ?
 		    "every tracked address is banned" : "out of memory");
 		return -1;
 	}
-	if (heap_reserve(p) != 0) {
+	if (ban_heap_reserve(p) != 0) {
 		ban_log(BAN_LOG_ERR, "policy: out of memory");
 		return -1;
 	}
@@ -742,7 +432,7 @@ ban_policy_unban(struct ban_policy *p, const struct wb_addr *addr,
 	if (!valid_family(addr))
 		return 0;
 	addr_norm(&a, addr);
-	if ((e = find(p, &a)) == NULL || !e->banned)
+	if ((e = ban_tab_find(p, &a)) == NULL || !e->banned)
 		return 0;
 	/* History shows when the ban really ended. */
 	if (now < e->ban.expiry)
@@ -771,7 +461,7 @@ ban_policy_expire(struct ban_policy *p, wb_usec now, ban_cb *cb, void *arg)
 	 */
 	while ((e = p->lists[L_OFFENDERS].head) != NULL &&
 	    !in_window(e->last, now, p->c.findtime))
-		entry_free(p, e);
+		ban_tab_free(p, e);
 	return n;
 }
 
@@ -794,7 +484,7 @@ ban_policy_get(const struct ban_policy *p, const struct wb_addr *addr,
 	if (!valid_family(addr))
 		return false;
 	addr_norm(&a, addr);
-	if ((e = find(p, &a)) == NULL || !e->banned)
+	if ((e = ban_tab_find(p, &a)) == NULL || !e->banned)
 		return false;
 	if (out != NULL)
 		*out = e->ban;
@@ -806,7 +496,7 @@ entry_cmp(const void *x, const void *y)
 {
 	const struct entry *const *a = x, *const *b = y;
 
-	return addr_cmp(&(*a)->ban.addr, &(*b)->ban.addr);
+	return ban_addr_cmp(&(*a)->ban.addr, &(*b)->ban.addr);
 }
 
 int
@@ -864,21 +554,21 @@ ban_policy_restore(struct ban_policy *p, const struct ban *b, bool active)
 		    "not restored", wb_addr_str(&a, buf));
 		return -1;
 	}
-	if ((e = find(p, &a)) != NULL) {
+	if ((e = ban_tab_find(p, &a)) != NULL) {
 		if (b->count <= e->ban.count)
 			return 0;
 		if (e->banned) {
-			heap_del(p, e);
+			ban_heap_del(p, e);
 			e->banned = false;
 			p->st.banned--;
 		}
-	} else if ((e = entry_new(p, &a)) == NULL) {
+	} else if ((e = ban_tab_new(p, &a)) == NULL) {
 		ban_log(BAN_LOG_ERR, "policy: cannot restore %s: %s",
 		    wb_addr_str(&a, buf), errno == ENOSPC ?
 		    "every tracked address is banned" : "out of memory");
 		return -1;
 	}
-	if (active && heap_reserve(p) != 0) {
+	if (active && ban_heap_reserve(p) != 0) {
 		ban_log(BAN_LOG_ERR, "policy: out of memory");
 		return -1;
 	}
@@ -887,12 +577,12 @@ ban_policy_restore(struct ban_policy *p, const struct ban *b, bool active)
 	e->ban.rule[BAN_RULE_MAX - 1] = '\0';
 	e->noff = e->off0 = 0;
 	if (active) {
-		list_remove(p, e);
+		ban_tab_unlist(p, e);
 		e->banned = true;
-		heap_push(p, e);
+		ban_heap_push(p, e);
 		p->st.banned++;
 	} else {
-		list_append(p, e);
+		ban_tab_list(p, e);
 	}
 	return 0;
 }

@@ -1,0 +1,66 @@
+/*
+ * policy_int.h - the policy's data, shared by policy.c (the decisions)
+ * and table.c (the storage). Private to bans/.
+ */
+#ifndef WIREBAN_POLICY_INT_H
+#define WIREBAN_POLICY_INT_H
+
+#include "bans.h"
+
+enum { L_NONE = 0, L_OFFENDERS, L_HISTORY };
+
+struct offence {
+	wb_usec		 t;
+	int		 weight;
+};
+
+struct entry {
+	struct entry	*hnext;		/* hash chain */
+	struct entry	*prev, *next;	/* offenders or history list */
+	size_t		 hidx;		/* heap index while banned */
+	struct ban	 ban;		/* current or last; addr is the key */
+	wb_usec		 last;		/* newest offence */
+	uint8_t		 list;
+	bool		 banned;
+	uint16_t	 noff, off0;	/* ring: count, index of the oldest */
+	struct offence	 off[];		/* maxretry slots */
+};
+
+struct list {
+	struct entry	*head, *tail;
+	size_t		 n;
+};
+
+struct ignore {
+	struct wb_addr	 net;
+	int		 bits;
+};
+
+struct ban_policy {
+	struct ban_policy_config c;
+	uint64_t	 k0, k1;
+	struct entry	**buckets;
+	size_t		 nbuckets;	/* a power of two */
+	struct list	 lists[3];	/* indexed by L_* (L_NONE unused) */
+	struct entry	**heap;
+	size_t		 nheap, heapcap;
+	struct ignore	*ign;
+	size_t		 nign, ignmax;
+	ban_cb		*hook;
+	void		*hook_arg;
+	struct ban_policy_stats st;
+};
+
+/* table.c */
+int		 ban_addr_cmp(const struct wb_addr *, const struct wb_addr *);
+struct entry	*ban_tab_find(const struct ban_policy *, const struct wb_addr *);
+struct entry	*ban_tab_new(struct ban_policy *, const struct wb_addr *);
+void		 ban_tab_free(struct ban_policy *, struct entry *);
+void		 ban_tab_unlist(struct ban_policy *, struct entry *);
+void		 ban_tab_list(struct ban_policy *, struct entry *);
+int		 ban_heap_reserve(struct ban_policy *);
+void		 ban_heap_push(struct ban_policy *, struct entry *);
+void		 ban_heap_del(struct ban_policy *, struct entry *);
+void		 ban_heap_fix(struct ban_policy *, struct entry *);
+
+#endif
