@@ -75,6 +75,25 @@ ban_fw_config_defaults(struct ban_fw_config *c)
 	c->exec_timeout_ms = 10000;
 	c->lock_wait_ms = 10000;
 	c->lock_file = NULL;
+	c->prefix4 = 32;
+	c->prefix6 = 64;
+	c->table = "wireban";
+	c->set4 = "wireban4";
+	c->set6 = "wireban6";
+	c->maxelem = 1048576;
+}
+
+void
+ban_fw_no_stats(struct ban_fw_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+void
+ban_fw_no_hint(char *buf, size_t len)
+{
+	if (len > 0)
+		buf[0] = '\0';
 }
 
 /* ---- dry-run ---------------------------------------------------------- */
@@ -141,6 +160,9 @@ const struct ban_backend ban_backend_dryrun = {
 	.sync = dry_sync,
 	.flush = dry_flush,
 	.close = dry_close,
+	.stats = ban_fw_no_stats,
+	.hint = ban_fw_no_hint,
+	.max_timeout = 0,
 };
 
 /* ---- record ----------------------------------------------------------- */
@@ -281,6 +303,9 @@ const struct ban_backend ban_backend_record = {
 	.sync = rec_sync,
 	.flush = rec_flush,
 	.close = rec_close,
+	.stats = ban_fw_no_stats,
+	.hint = ban_fw_no_hint,
+	.max_timeout = 0,
 };
 
 size_t

@@ -19,6 +19,10 @@
 void ban_log(enum ban_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The stats and hint of a backend that counts nothing and shows nothing. */
+void ban_fw_no_stats(struct ban_fw_stats *st);
+void ban_fw_no_hint(char *buf, size_t len);
+
 /* Copies src into a BAN_RULE_MAX buffer, cut and always terminated. */
 void ban_rule_copy(char dst[BAN_RULE_MAX], const char *src);
 

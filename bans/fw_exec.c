@@ -285,4 +285,7 @@ const struct ban_backend ban_backend_exec = {
 	.sync = exec_sync,
 	.flush = exec_flush,
 	.close = exec_close,
+	.stats = ban_fw_no_stats,
+	.hint = ban_fw_no_hint,
+	.max_timeout = 0,
 };

@@ -757,4 +757,7 @@ const struct ban_backend ban_backend_iptables = {
 	.sync = ipt_sync,
 	.flush = ipt_flush,
 	.close = ipt_close,
+	.stats = ban_fw_no_stats,
+	.hint = ban_fw_no_hint,
+	.max_timeout = 0,
 };

@@ -23,6 +23,8 @@ typedef int64_t wb_usec;
 
 /* Enough for any v4 or v6 address in text form, with its NUL. */
 #define WB_ADDR_STRLEN INET6_ADDRSTRLEN
+/* The same with "/128" after it. */
+#define WB_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4)
 
 /*
  * One v4 or v6 address. family is AF_INET or AF_INET6 (0 when unset); a
@@ -98,6 +100,59 @@ wb_addr_in(const struct wb_addr *x, const struct wb_addr *net, int bits)
 			return false;
 	}
 	return true;
+}
+
+/* 32 for AF_INET, 128 for AF_INET6: the prefix length of one address. */
+static inline int
+wb_addr_bits(const struct wb_addr *x)
+{
+	return x->family == AF_INET6 ? 128 : 32;
+}
+
+/*
+ * Stores in *out the network of x at prefix length bits (clamped to
+ * 0..wb_addr_bits(x)): the host bits cleared. out may be x.
+ */
+static inline void
+wb_addr_mask(struct wb_addr *out, const struct wb_addr *x, int bits)
+{
+	struct wb_addr m = *x;
+	int i, max = wb_addr_bits(x);
+
+	if (bits < 0)
+		bits = 0;
+	if (bits > max)
+		bits = max;
+	for (i = 0; i < 16; i++, bits -= 8) {
+		if (bits >= 8)
+			continue;
+		m.a[i] &= bits > 0 ? (uint8_t)(0xff << (8 - bits)) : 0;
+	}
+	*out = m;
+}
+
+/*
+ * Formats x as "ADDR" when bits is its whole length, else "ADDR/BITS",
+ * into buf (WB_PREFIX_STRLEN bytes); returns buf. inet_ntop writes the
+ * RFC 5952 form of an IPv6 address.
+ */
+static inline const char *
+wb_prefix_str(const struct wb_addr *x, int bits, char *buf)
+{
+	size_t n;
+
+	wb_addr_str(x, buf);
+	if (bits >= 0 && bits < wb_addr_bits(x)) {
+		n = strlen(buf);
+		buf[n++] = '/';
+		if (bits >= 100)
+			buf[n++] = (char)('0' + bits / 100);
+		if (bits >= 10)
+			buf[n++] = (char)('0' + bits / 10 % 10);
+		buf[n++] = (char)('0' + bits % 10);
+		buf[n] = '\0';
+	}
+	return buf;
 }
 
 #endif

@@ -35,14 +35,20 @@
 #define BAN_RULE_MAX	32
 
 /*
- * One ban: a decision of the policy, a call to a backend, a line of the
- * state file and a row of `wireban list`. The duration is expiry - start.
- * score is the weight sum that triggered it (0 for a manual ban); count
- * is which ban of this address it is (1 for the first), the n of the
- * bantime * factor^(n-1) increment. rule is always NUL-terminated.
+ * One ban: a decision of the policy, a call to a backend, a record of
+ * the state and a row of `wireban list`. What is banned is the prefix
+ * addr/bits: addr is the network (host bits zero), bits 32 or 128 for
+ * one address (policy.ipv4_prefix, ipv6_prefix group offenders by a
+ * shorter one). The duration is expiry - start; a backend whose kernel
+ * entries carry a timeout gives them expiry - start, so a caller that
+ * hands over a ban later than it began moves start to now. score is the
+ * weight sum that triggered it (0 for a manual ban); count is which ban
+ * of this prefix it is (1 for the first), the n of the bantime *
+ * factor^(n-1) increment. rule is always NUL-terminated.
  */
 struct ban {
 	struct wb_addr	 addr;
+	uint8_t		 bits;
 	char		 rule[BAN_RULE_MAX];
 	int		 score;
 	unsigned	 count;
@@ -278,6 +284,25 @@ struct ban_fw_config {
 	int		 lock_wait_ms;	/* 10000: for the xtables lock */
 	/* NULL: $XTABLES_LOCKFILE, else /run/xtables.lock */
 	const char	*lock_file;
+	/*
+	 * The policy's prefix lengths (32 and 64 by default): the set
+	 * backends key their fast sets on addresses masked to these, and
+	 * keep bans of any other length in a slower interval set.
+	 */
+	int		 prefix4, prefix6;
+	/* nftables: the table "inet <table>" holds sets and chains. */
+	const char	*table;		/* "wireban" */
+	/* ipset: the sets' names, v4 and v6 ("wireban4", "wireban6"). */
+	const char	*set4, *set6;
+	size_t		 maxelem;	/* 1048576 elements per set */
+};
+
+/* What a backend counts, for `wireban status` and the metrics. */
+struct ban_fw_stats {
+	uint64_t	 commits;	/* transactions applied */
+	uint64_t	 errors;	/* failed calls (each logged) */
+	uint64_t	 set_full;	/* bans the kernel refused: set full */
+	size_t		 capacity;	/* elements per set, 0: unbounded */
 };
 
 /* Fills c with the defaults above. */
@@ -285,20 +310,22 @@ void ban_fw_config_defaults(struct ban_fw_config *c);
 
 /*
  * A firewall backend. At most one instance of each is open at a time
- * (its state is the backend's own). Every member is non-NULL.
+ * (its state is the backend's own), and it is used from one thread at a
+ * time. Every function member is non-NULL.
  *
  *   open    validates c and prepares the firewall (iptables: creates the
  *           chain if missing and puts the jumps at the top of INPUT, and
  *           FORWARD when asked, in one commit; existing rules in the
  *           chain are left for ban_reconcile()). 0 or -1.
- *   ban     bans b->addr. Backends that batch (iptables) only stage it:
- *           it takes effect at the next commit. Banning an address that
- *           is already in the firewall is not an error. 0 or -1.
- *   unban   lifts b->addr's ban, staged like ban. An address that is not
- *           in the firewall is not an error. 0 or -1.
- *   commit  applies what is staged (iptables: one commit per address
- *           family under one hold of the xtables lock). On -1 the staged
- *           changes are dropped; sync() brings the firewall back in line.
+ *   ban     bans b->addr/b->bits. Backends that batch (all but exec)
+ *           only stage it: it takes effect at the next commit. Banning
+ *           a prefix already in the firewall is not an error. 0 or -1.
+ *   unban   lifts that ban, staged like ban. A prefix that is not in
+ *           the firewall is not an error. 0 or -1.
+ *   commit  applies what is staged as one kernel transaction per
+ *           family (thousands of bans in one). On -1 the backend has
+ *           logged and counted why; what could not be applied is
+ *           dropped, and sync() brings the firewall back in line.
  *   sync    makes the banned set exactly bans[0..n) (iptables: empties
  *           and refills the chain and re-tops the jumps inside one
  *           commit; exec: runs the ban command for each). Drops anything
@@ -306,6 +333,17 @@ void ban_fw_config_defaults(struct ban_fw_config *c);
  *   flush   lifts every ban, leaving the backend open. 0 or -1.
  *   close   drops what is staged, removes the chain and jumps unless
  *           keep_on_close, and releases everything. Safe when not open.
+ *   stats   fills the counters above.
+ *   hint    writes into buf (len bytes) the command an admin runs to
+ *           see the bans ("nft list table inet wireban"), "" for none.
+ *
+ * ban, unban and sync take prefixes (b->addr/b->bits). Set backends
+ * give each element the timeout expiry - start, capped at max_timeout
+ * (0: entries carry no timeout, or any timeout fits); the caller re-arms
+ * a longer ban before that cap runs out by calling ban() again, which
+ * then sets the element's timeout anew. ban() of an element already in
+ * the set updates its timeout. unban() of an element the kernel already
+ * dropped (its timeout ran out) is no error.
  */
 struct ban_backend {
 	const char	*name;
@@ -316,8 +354,13 @@ struct ban_backend {
 	int		(*sync)(const struct ban *bans, size_t n);
 	int		(*flush)(void);
 	void		(*close)(void);
+	void		(*stats)(struct ban_fw_stats *st);
+	void		(*hint)(char *buf, size_t len);
+	wb_usec		 max_timeout;
 };
 
+extern const struct ban_backend ban_backend_nftables;
+extern const struct ban_backend ban_backend_ipset;
 extern const struct ban_backend ban_backend_iptables;
 extern const struct ban_backend ban_backend_dryrun;	/* "dry-run" */
 extern const struct ban_backend ban_backend_exec;
