@@ -23,6 +23,36 @@ void ban_log(enum ban_log_level level, const char *fmt, ...)
 void ban_fw_no_stats(struct ban_fw_stats *st);
 void ban_fw_no_hint(char *buf, size_t len);
 
+/* ---- state records (record.c) ---------------------------------------- */
+
+enum ban_rec_kind {
+	BAN_REC_BAN_LINE,	/* "ban": an active ban (started or changed) */
+	BAN_REC_PAST_LINE,	/* "past": ban history, snapshot only */
+	BAN_REC_UNBAN_LINE,	/* "unban": a ban ended, journal only */
+};
+
+/*
+ * Writes one record line (with its newline, NUL-terminated) for ban b
+ * (for unban: b's prefix and the time when) into buf; with crc the line
+ * ends in " #CRC32". Returns its length, 0 when it does not fit.
+ */
+size_t	 ban_rec_format(char *buf, size_t len, enum ban_rec_kind k,
+	    const struct ban *b, wb_usec when, bool crc);
+
+/*
+ * Parses one line (changed in place). With want_crc the line must end in
+ * a CRC that matches. Returns 1 for a record (*k, *b, and *when for an
+ * unban), 0 for a blank or comment line, -1 with *why for a bad one.
+ */
+int	 ban_rec_parse(char *line, bool want_crc, enum ban_rec_kind *k,
+	    struct ban *b, wb_usec *when, const char **why);
+
+/* CRC-32 of len bytes, as zlib's crc32() would give it. */
+uint32_t ban_crc32(const void *data, size_t len);
+
+/* A journal shorter than this is never compacted. */
+#define BAN_JOURNAL_MIN	100000
+
 /* Copies src into a BAN_RULE_MAX buffer, cut and always terminated. */
 void ban_rule_copy(char dst[BAN_RULE_MAX], const char *src);
 

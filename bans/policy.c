@@ -1,10 +1,16 @@
 /*
  * policy.c - per-address offence windows, bans and the increment.
  *
- * Every address the policy knows is one entry in a hash table keyed on
- * its wb_addr. The hash is SipHash-2-4 under a per-policy key: an
- * attacker who picks source addresses (any IPv6 /64 offers plenty)
- * cannot pile them into one bucket. An entry is on exactly one of:
+ * Every prefix the policy knows is one entry in a hash table keyed on
+ * its network and length. An offender is its address masked to the
+ * family's prefix (prefix4, prefix6: by default the IPv4 address itself
+ * and the IPv6 /64), because whoever holds one address of a /64 holds
+ * them all and rotates through them. When that prefix would cover an
+ * ignored address (ignoreip, self), the offender is its address alone:
+ * a ban must never reach what the admin protected. Manual bans may be
+ * of any length. The hash is SipHash-2-4 under a per-policy key: an
+ * attacker who picks source addresses cannot pile them into one
+ * bucket. An entry is on exactly one of:
  *   - the ban heap (banned; ordered by expiry, then address),
  *   - the offenders list (never banned),
  *   - the history list (banned before, not now),
@@ -51,6 +57,12 @@ static void	 ban_start(struct ban_policy *, struct entry *, const char *,
 static void	 ban_end(struct ban_policy *, struct entry *, struct ban *);
 static int	 valid_family(const struct wb_addr *);
 static int	 entry_cmp(const void *, const void *);
+static int	 family_prefix(const struct ban_policy *, const struct wb_addr *);
+static struct entry *covering(const struct ban_policy *,
+		    const struct wb_addr *);
+static bool	 covers_ignored(const struct ban_policy *, const struct wb_addr *,
+		    int);
+static void	 set_banned(struct ban_policy *, struct entry *, bool);
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -99,6 +111,90 @@ sat_add(wb_usec a, wb_usec b)
 	if (b > 0 && a > INT64_MAX - b)
 		return INT64_MAX;
 	return a + b;
+}
+
+/* The family's grouping prefix for a (normalized). */
+static int
+family_prefix(const struct ban_policy *p, const struct wb_addr *a)
+{
+	return a->family == AF_INET6 ? p->c.prefix6 : p->c.prefix4;
+}
+
+/*
+ * Joins or leaves the ban heap, keeping the counters and the table of
+ * odd lengths right. Joining needs heap room reserved by the caller.
+ */
+static void
+set_banned(struct ban_policy *p, struct entry *e, bool on)
+{
+	int fam = e->ban.addr.family == AF_INET6;
+	bool odd = e->ban.bits != wb_addr_bits(&e->ban.addr) &&
+	    e->ban.bits != family_prefix(p, &e->ban.addr);
+
+	if (on == e->banned)
+		return;
+	e->banned = on;
+	if (on) {
+		ban_heap_push(p, e);
+		p->st.banned++;
+	} else {
+		ban_heap_del(p, e);
+		p->st.banned--;
+	}
+	if (odd) {
+		p->odd[fam][e->ban.bits] += on ? 1 : (uint32_t)-1;
+		p->nodd += on ? 1 : (size_t)-1;
+	}
+}
+
+/*
+ * The active ban covering a (normalized), or NULL: its own, its
+ * prefix's, or one of another length (at most one lookup per length
+ * that has such bans, and none while there are none).
+ */
+static struct entry *
+covering(const struct ban_policy *p, const struct wb_addr *a)
+{
+	int host = wb_addr_bits(a), pfx = family_prefix(p, a), fam, b;
+	struct wb_addr n;
+	struct entry *e;
+
+	if ((e = ban_tab_find(p, a, host)) != NULL && e->banned)
+		return e;
+	if (pfx != host) {
+		wb_addr_mask(&n, a, pfx);
+		if ((e = ban_tab_find(p, &n, pfx)) != NULL && e->banned)
+			return e;
+	}
+	if (p->nodd == 0)
+		return NULL;
+	fam = a->family == AF_INET6;
+	for (b = 0; b <= host; b++) {
+		if (p->odd[fam][b] == 0)
+			continue;
+		wb_addr_mask(&n, a, b);
+		if ((e = ban_tab_find(p, &n, b)) != NULL && e->banned)
+			return e;
+	}
+	return NULL;
+}
+
+/* True when the prefix net/bits holds an ignored address. */
+static bool
+covers_ignored(const struct ban_policy *p, const struct wb_addr *net,
+    int bits)
+{
+	size_t i;
+
+	for (i = 0; i < p->nign; i++)
+		if (ban_prefix_overlap(net, bits, &p->ign[i].net,
+		    p->ign[i].bits))
+			return true;
+	for (i = 0; i < p->nself; i++)
+		if (ban_prefix_overlap(net, bits, &p->self[i].net,
+		    p->self[i].bits))
+			return true;
+	return false;
 }
 
 /* ---- offences and bans ------------------------------------------------ */
@@ -151,9 +247,7 @@ ban_start(struct ban_policy *p, struct entry *e, const char *rule, int score,
 	e->ban.expiry = sat_add(now, duration);
 	e->noff = e->off0 = 0;
 	ban_tab_unlist(p, e);
-	e->banned = true;
-	ban_heap_push(p, e);
-	p->st.banned++;
+	set_banned(p, e, true);
 	p->st.bans_total++;
 	copy = e->ban;
 	if (out != NULL)
@@ -166,11 +260,9 @@ ban_start(struct ban_policy *p, struct entry *e, const char *rule, int score,
 static void
 ban_end(struct ban_policy *p, struct entry *e, struct ban *out)
 {
-	ban_heap_del(p, e);
-	e->banned = false;
+	set_banned(p, e, false);
 	e->noff = e->off0 = 0;
 	ban_tab_list(p, e);
-	p->st.banned--;
 	p->st.unbans_total++;
 	if (out != NULL)
 		*out = e->ban;
@@ -187,7 +279,9 @@ ban_policy_defaults(struct ban_policy_config *c)
 	c->bantime = 3600 * WB_USEC_PER_SEC;
 	c->bantime_factor = 2.0;
 	c->bantime_max = 7 * 86400 * WB_USEC_PER_SEC;
-	c->max_tracked = 100000;
+	c->prefix4 = 32;
+	c->prefix6 = 64;
+	c->max_tracked = 1048576;
 	c->seed = 0;
 }
 
@@ -208,6 +302,10 @@ ban_policy_new(const struct ban_policy_config *c, char *err, size_t errlen)
 		why = "policy.bantime_factor must be 1..1000";
 	else if (c->bantime_max < c->bantime)
 		why = "policy.bantime_max must be at least policy.bantime";
+	else if (c->prefix4 < 8 || c->prefix4 > 32)
+		why = "policy.ipv4_prefix must be 8..32";
+	else if (c->prefix6 < 32 || c->prefix6 > 128)
+		why = "policy.ipv6_prefix must be 32..128";
 	else if (c->max_tracked < 1 || c->max_tracked > TRACKED_MAX)
 		why = "policy.max_tracked must be 1..16777216";
 	if (why != NULL) {
@@ -266,6 +364,7 @@ ban_policy_free(struct ban_policy *p)
 	free(p->buckets);
 	free(p->heap);
 	free(p->ign);
+	free(p->self);
 	free(p);
 }
 
@@ -310,6 +409,52 @@ ban_policy_ignore(struct ban_policy *p, const char *spec)
 	return ban_policy_ignore_net(p, &net, bits);
 }
 
+int
+ban_policy_set_self(struct ban_policy *p, const struct wb_addr *nets,
+    const int *bits, size_t n)
+{
+	struct ignore *v = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!valid_family(&nets[i]) || bits[i] < 0 ||
+		    bits[i] > wb_addr_bits(&nets[i])) {
+			ban_log(BAN_LOG_ERR, "policy: bad self prefix");
+			return -1;
+		}
+	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL) {
+		ban_log(BAN_LOG_ERR, "policy: out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		addr_norm(&v[i].net, &nets[i]);
+		v[i].bits = v[i].net.family != nets[i].family ?
+		    bits[i] - 96 : bits[i];
+		if (v[i].bits < 0)
+			v[i].bits = 0;
+		wb_addr_mask(&v[i].net, &v[i].net, v[i].bits);
+	}
+	free(p->self);
+	p->self = v;
+	p->nself = n;
+	return 0;
+}
+
+bool
+ban_policy_is_self(const struct ban_policy *p, const struct wb_addr *a)
+{
+	struct wb_addr n;
+	size_t i;
+
+	if (!valid_family(a))
+		return false;
+	addr_norm(&n, a);
+	for (i = 0; i < p->nself; i++)
+		if (wb_addr_in(&n, &p->self[i].net, p->self[i].bits))
+			return true;
+	return false;
+}
+
 bool
 ban_policy_is_ignored(const struct ban_policy *p, const struct wb_addr *a)
 {
@@ -322,7 +467,7 @@ ban_policy_is_ignored(const struct ban_policy *p, const struct wb_addr *a)
 	for (i = 0; i < p->nign; i++)
 		if (wb_addr_in(&n, &p->ign[i].net, p->ign[i].bits))
 			return true;
-	return false;
+	return ban_policy_is_self(p, &n);
 }
 
 void
@@ -336,9 +481,10 @@ int
 ban_policy_offence(struct ban_policy *p, const struct wb_addr *addr,
     const char *rule, int weight, wb_usec now, struct ban *out)
 {
-	struct wb_addr a;
+	struct wb_addr a, key;
 	struct entry *e;
 	int64_t sum;
+	int bits;
 
 	if (!valid_family(addr)) {
 		ban_log(BAN_LOG_ERR, "policy: offence without an address");
@@ -350,13 +496,24 @@ ban_policy_offence(struct ban_policy *p, const struct wb_addr *addr,
 		p->st.ignored++;
 		return 0;
 	}
+	if (ban_addr_special(&a, wb_addr_bits(&a)) != NULL) {
+		p->st.refused++;
+		return 0;
+	}
 	if (weight <= 0)
 		return 0;
-	if ((e = ban_tab_find(p, &a)) != NULL && e->banned) {
+	if (covering(p, &a) != NULL) {
 		p->st.while_banned++;
 		return 0;
 	}
-	if (e == NULL && (e = ban_tab_new(p, &a)) == NULL) {
+	bits = family_prefix(p, &a);
+	wb_addr_mask(&key, &a, bits);
+	if (bits != wb_addr_bits(&a) && covers_ignored(p, &key, bits)) {
+		key = a;
+		bits = wb_addr_bits(&a);
+	}
+	if ((e = ban_tab_find(p, &key, bits)) == NULL &&
+	    (e = ban_tab_new(p, &key, bits)) == NULL) {
 		if (errno == ENOSPC) {
 			p->st.untracked++;
 			return 0;
@@ -380,24 +537,34 @@ ban_policy_offence(struct ban_policy *p, const struct wb_addr *addr,
 }
 
 int
-ban_policy_ban(struct ban_policy *p, const struct wb_addr *addr,
+ban_policy_ban(struct ban_policy *p, const struct wb_addr *addr, int bits,
     const char *rule, wb_usec duration, wb_usec now, struct ban *out)
 {
-	char buf[WB_ADDR_STRLEN];
+	char buf[WB_PREFIX_STRLEN];
+	const char *special;
 	struct wb_addr a;
 	struct entry *e;
 
-	if (!valid_family(addr)) {
+	if (!valid_family(addr) || bits > wb_addr_bits(addr)) {
 		ban_log(BAN_LOG_ERR, "policy: ban without an address");
 		return -1;
 	}
 	addr_norm(&a, addr);
-	if (ban_policy_is_ignored(p, &a)) {
-		ban_log(BAN_LOG_ERR, "policy: %s is in ignoreip or self, "
-		    "not banned", wb_addr_str(&a, buf));
+	if (bits < 0 || addr->family != a.family)
+		bits = wb_addr_bits(&a);
+	wb_addr_mask(&a, &a, bits);
+	wb_prefix_str(&a, bits, buf);
+	if ((special = ban_addr_special(&a, bits)) != NULL) {
+		ban_log(BAN_LOG_ERR, "policy: %s overlaps %s, which is never "
+		    "banned", buf, special);
 		return -1;
 	}
-	if ((e = ban_tab_find(p, &a)) != NULL && e->banned) {
+	if (ban_policy_is_ignored(p, &a) || covers_ignored(p, &a, bits)) {
+		ban_log(BAN_LOG_ERR, "policy: %s is or holds an address of "
+		    "ignoreip or self, not banned", buf);
+		return -1;
+	}
+	if ((e = ban_tab_find(p, &a, bits)) != NULL && e->banned) {
 		if (duration > 0) {
 			e->ban.expiry = sat_add(now, duration);
 			ban_heap_fix(p, e);
@@ -406,10 +573,10 @@ ban_policy_ban(struct ban_policy *p, const struct wb_addr *addr,
 			*out = e->ban;
 		return 0;
 	}
-	if (e == NULL && (e = ban_tab_new(p, &a)) == NULL) {
-		ban_log(BAN_LOG_ERR, "policy: cannot track %s: %s",
-		    wb_addr_str(&a, buf), errno == ENOSPC ?
-		    "every tracked address is banned" : "out of memory");
+	if (e == NULL && (e = ban_tab_new(p, &a, bits)) == NULL) {
+		ban_log(BAN_LOG_ERR, "policy: cannot track %s: %s", buf,
+		    errno == ENOSPC ? "every tracked prefix is banned" :
+		    "out of memory");
 		return -1;
 	}
 	if (ban_heap_reserve(p) != 0) {
@@ -423,16 +590,21 @@ ban_policy_ban(struct ban_policy *p, const struct wb_addr *addr,
 }
 
 int
-ban_policy_unban(struct ban_policy *p, const struct wb_addr *addr,
+ban_policy_unban(struct ban_policy *p, const struct wb_addr *addr, int bits,
     wb_usec now, struct ban *out)
 {
 	struct wb_addr a;
 	struct entry *e;
 
-	if (!valid_family(addr))
+	if (!valid_family(addr) || bits > wb_addr_bits(addr))
 		return 0;
 	addr_norm(&a, addr);
-	if ((e = ban_tab_find(p, &a)) == NULL || !e->banned)
+	if (bits >= 0 && addr->family == a.family) {
+		wb_addr_mask(&a, &a, bits);
+		e = ban_tab_find(p, &a, bits);
+	} else
+		e = covering(p, &a);
+	if (e == NULL || !e->banned)
 		return 0;
 	/* History shows when the ban really ended. */
 	if (now < e->ban.expiry)
@@ -484,7 +656,7 @@ ban_policy_get(const struct ban_policy *p, const struct wb_addr *addr,
 	if (!valid_family(addr))
 		return false;
 	addr_norm(&a, addr);
-	if ((e = ban_tab_find(p, &a)) == NULL || !e->banned)
+	if ((e = covering(p, &a)) == NULL)
 		return false;
 	if (out != NULL)
 		*out = e->ban;
@@ -495,8 +667,11 @@ static int
 entry_cmp(const void *x, const void *y)
 {
 	const struct entry *const *a = x, *const *b = y;
+	int c = ban_addr_cmp(&(*a)->ban.addr, &(*b)->ban.addr);
 
-	return ban_addr_cmp(&(*a)->ban.addr, &(*b)->ban.addr);
+	if (c != 0)
+		return c;
+	return (int)(*a)->ban.bits - (int)(*b)->ban.bits;
 }
 
 int
@@ -508,6 +683,20 @@ ban_policy_foreach(const struct ban_policy *p, unsigned what, ban_cb *cb,
 	size_t n = 0, i, max;
 	struct ban b;
 
+	if (what & BAN_UNSORTED) {
+		if (what & BAN_ACTIVE)
+			for (i = 0; i < p->nheap; i++, n++) {
+				b = p->heap[i]->ban;
+				cb(arg, &b);
+			}
+		if (what & BAN_HISTORY)
+			for (e = p->lists[L_HISTORY].head; e != NULL;
+			    e = e->next, n++) {
+				b = e->ban;
+				cb(arg, &b);
+			}
+		return (int)(n > INT_MAX ? INT_MAX : n);
+	}
 	max = ((what & BAN_ACTIVE) ? p->nheap : 0) +
 	    ((what & BAN_HISTORY) ? p->lists[L_HISTORY].n : 0);
 	if (max == 0)
@@ -539,33 +728,33 @@ ban_policy_foreach(const struct ban_policy *p, unsigned what, ban_cb *cb,
 int
 ban_policy_restore(struct ban_policy *p, const struct ban *b, bool active)
 {
-	char buf[WB_ADDR_STRLEN];
+	char buf[WB_PREFIX_STRLEN];
 	struct wb_addr a;
 	struct entry *e;
+	int bits;
 
 	if (!valid_family(&b->addr) || b->count < 1 ||
-	    b->expiry < b->start) {
+	    b->expiry < b->start || b->bits > wb_addr_bits(&b->addr)) {
 		ban_log(BAN_LOG_ERR, "policy: restore: malformed ban");
 		return -1;
 	}
 	addr_norm(&a, &b->addr);
-	if (ban_policy_is_ignored(p, &a)) {
-		ban_log(BAN_LOG_ERR, "policy: %s is in ignoreip or self, "
-		    "not restored", wb_addr_str(&a, buf));
+	bits = b->bits == 0 || a.family != b->addr.family ? wb_addr_bits(&a) :
+	    b->bits;
+	wb_addr_mask(&a, &a, bits);
+	wb_prefix_str(&a, bits, buf);
+	if (ban_policy_is_ignored(p, &a) || covers_ignored(p, &a, bits) ||
+	    ban_addr_special(&a, bits) != NULL) {
+		ban_log(BAN_LOG_ERR, "policy: %s is or holds an address of "
+		    "ignoreip or self, or is never banned: not restored", buf);
 		return -1;
 	}
-	if ((e = ban_tab_find(p, &a)) != NULL) {
-		if (b->count <= e->ban.count)
-			return 0;
-		if (e->banned) {
-			ban_heap_del(p, e);
-			e->banned = false;
-			p->st.banned--;
-		}
-	} else if ((e = ban_tab_new(p, &a)) == NULL) {
-		ban_log(BAN_LOG_ERR, "policy: cannot restore %s: %s",
-		    wb_addr_str(&a, buf), errno == ENOSPC ?
-		    "every tracked address is banned" : "out of memory");
+	if ((e = ban_tab_find(p, &a, bits)) != NULL) {
+		set_banned(p, e, false);
+	} else if ((e = ban_tab_new(p, &a, bits)) == NULL) {
+		ban_log(BAN_LOG_ERR, "policy: cannot restore %s: %s", buf,
+		    errno == ENOSPC ? "every tracked prefix is banned" :
+		    "out of memory");
 		return -1;
 	}
 	if (active && ban_heap_reserve(p) != 0) {
@@ -574,13 +763,12 @@ ban_policy_restore(struct ban_policy *p, const struct ban *b, bool active)
 	}
 	e->ban = *b;
 	e->ban.addr = a;
+	e->ban.bits = (uint8_t)bits;
 	e->ban.rule[BAN_RULE_MAX - 1] = '\0';
 	e->noff = e->off0 = 0;
 	if (active) {
 		ban_tab_unlist(p, e);
-		e->banned = true;
-		ban_heap_push(p, e);
-		p->st.banned++;
+		set_banned(p, e, true);
 	} else {
 		ban_tab_list(p, e);
 	}

@@ -18,7 +18,7 @@ struct entry {
 	struct entry	*hnext;		/* hash chain */
 	struct entry	*prev, *next;	/* offenders or history list */
 	size_t		 hidx;		/* heap index while banned */
-	struct ban	 ban;		/* current or last; addr is the key */
+	struct ban	 ban;		/* current or last; addr/bits the key */
 	wb_usec		 last;		/* newest offence */
 	uint8_t		 list;
 	bool		 banned;
@@ -44,17 +44,27 @@ struct ban_policy {
 	struct list	 lists[3];	/* indexed by L_* (L_NONE unused) */
 	struct entry	**heap;
 	size_t		 nheap, heapcap;
-	struct ignore	*ign;
+	struct ignore	*ign;		/* ignoreip */
 	size_t		 nign, ignmax;
+	struct ignore	*self;		/* this host's own (ignoreself) */
+	size_t		 nself;
 	ban_cb		*hook;
 	void		*hook_arg;
 	struct ban_policy_stats st;
+	/*
+	 * Active bans whose length is neither one address nor the family's
+	 * prefix (manual prefix bans), by family (0 v4, 1 v6) and length:
+	 * which other lengths a lookup of "is this address banned" tries.
+	 */
+	uint32_t	 odd[2][129];
+	size_t		 nodd;
 };
 
 /* table.c */
 int		 ban_addr_cmp(const struct wb_addr *, const struct wb_addr *);
-struct entry	*ban_tab_find(const struct ban_policy *, const struct wb_addr *);
-struct entry	*ban_tab_new(struct ban_policy *, const struct wb_addr *);
+struct entry	*ban_tab_find(const struct ban_policy *, const struct wb_addr *,
+		    int);
+struct entry	*ban_tab_new(struct ban_policy *, const struct wb_addr *, int);
 void		 ban_tab_free(struct ban_policy *, struct entry *);
 void		 ban_tab_unlist(struct ban_policy *, struct entry *);
 void		 ban_tab_list(struct ban_policy *, struct entry *);

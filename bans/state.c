@@ -1,104 +1,82 @@
 /*
- * state.c - the ban state file, and the reconcile of a backend with it.
+ * state.c - the ban state on disk: a snapshot, a journal, a lock.
  *
- * The file is text, one record a line, after a versioned header:
+ *     PATH          wireban-state 2 GEN, then "ban" and "past" records:
+ *                   every active ban and ban history at one moment
+ *     PATH.journal  wireban-journal 2 GEN, then "ban" and "unban"
+ *                   records (each with its CRC) appended as they happen
+ *     PATH.lock     flock()ed by the one process that owns the state;
+ *                   holds its pid, for the message a second one gets
  *
- *     wireban-state 1
- *     # kind address rule start expiry count score
- *     ban  192.0.2.7   relay  1732700000.000000 1732703600.000000 1 3
- *     past 2001:db8::1 auth   1732600000.000000 1732603600.000000 2 3
+ * A ban costs one appended line, not a rewrite of every ban (the old
+ * format, version 1, was one file rewritten and fsynced per ban). When
+ * the journal has grown past its bound, the owner writes a new snapshot
+ * (compaction): the snapshot with generation GEN+1 is written to a temp
+ * file, fsynced and renamed over PATH, then an empty journal of GEN+1
+ * likewise. A journal whose generation is not the snapshot's is left
+ * over from a compaction cut short and is already in the snapshot: it
+ * is ignored. So a crash at any moment leaves a state that reads back
+ * as everything appended before it (fsync aside: the caller fsyncs
+ * the journal in groups, see ban_state_flush()).
  *
- * "ban" is a ban that was active when the file was written, "past" the
- * last ban of an address banned before (its count feeds the increment).
- * Times are seconds.microseconds of packet time. A rule name is written
- * with '%XX' for a space, '%', a control or a non-ASCII byte, and an
- * empty one as "-", so every record is exactly seven fields.
- *
- * Invariant: path always holds a complete file, old or new. Saving
- * writes path.tmp, fsyncs it, renames it over path and fsyncs the
- * directory; a crash (kill -9, power loss) at any moment leaves either
- * the old file or the new one, never a mix and never an empty one.
- * Loading never trusts the file: a bad line is reported as path:line
- * and skipped, never a crash.
+ * Invariant: a file this code cannot read is never overwritten: it is
+ * renamed aside (PATH.bad-TIME) and named in the log. A path that is
+ * not a regular file is refused, never replaced. A torn last journal
+ * record (a crash in the middle of a write) is reported and cut off, so
+ * the next append starts on a line of its own.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bans_int.h"
 
 #define STATE_MAGIC	"wireban-state"
-#define STATE_VERSION	1
-/* Longest valid record is about 150 bytes; longer lines are junk. */
+#define JOURNAL_MAGIC	"wireban-journal"
+#define STATE_VERSION	2
+/* The longest valid record is about 170 bytes; longer lines are junk. */
 #define LINE_MAX_STATE	512
-#define TMP_SUFFIX	".tmp"
 
-struct writer {
-	FILE		*f;
-	const char	*kind;
-	int		 err;
+struct ban_state {
+	char		*path;		/* the snapshot */
+	char		*jpath;		/* PATH.journal */
+	int		 lockfd;
+	int		 jfd;		/* the journal, O_APPEND */
+	unsigned long	 gen;
+	size_t		 records;	/* journal records since the snapshot */
+	size_t		 snap_records;	/* records in the snapshot */
+	bool		 dirty;		/* appended since the last fsync */
 };
 
-static void	 rule_encode(char *, size_t, const char *);
-static int	 rule_decode(char *, const char *);
-static void	 write_one(void *, const struct ban *);
-static int	 time_parse(const char *, wb_usec *);
-static int	 uint_parse(const char *, long, long, long *);
+static char	*suffixed(const char *, const char *);
 static int	 dir_of(const char *, char *, size_t);
 static int	 fsync_dir(const char *);
-static int	 parse_line(char *, struct ban *, bool *, const char **);
-static void	 reconcile_unban(void *, const struct ban *);
-static void	 reconcile_collect(void *, const struct ban *);
+static int	 check_regular(const char *, char *, size_t);
+static int	 take_lock(struct ban_state *, char *, size_t);
+static int	 move_aside(const char *);
+static int	 read_file(struct ban_state *, struct ban_policy *, bool,
+		    unsigned long, struct ban_state_stats *, bool *,
+		    unsigned long *);
+static int	 write_snapshot(struct ban_state *, unsigned long,
+		    const struct ban *, size_t, const struct ban *, size_t);
+static int	 new_journal(struct ban_state *, unsigned long);
 
-/* ---- writing ---------------------------------------------------------- */
-
-static void
-rule_encode(char *out, size_t outlen, const char *rule)
+static char *
+suffixed(const char *path, const char *suffix)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	const unsigned char *s = (const unsigned char *)rule;
+	size_t n = strlen(path) + strlen(suffix) + 1;
+	char *s = malloc(n);
 
-	if (*s == '\0' || (s[0] == '-' && s[1] == '\0')) {
-		/* "-" means empty, so a rule really named "-" is escaped. */
-		(void)snprintf(out, outlen, "%s", *s == '\0' ? "-" : "%2D");
-		return;
-	}
-	for (; *s != '\0' && o + 4 <= outlen; s++) {
-		if (*s <= ' ' || *s >= 0x7f || *s == '%') {
-			out[o++] = '%';
-			out[o++] = hex[*s >> 4];
-			out[o++] = hex[*s & 15];
-		} else
-			out[o++] = (char)*s;
-	}
-	out[o] = '\0';
-}
-
-static void
-write_one(void *arg, const struct ban *b)
-{
-	struct writer *w = arg;
-	char addr[WB_ADDR_STRLEN], rule[BAN_RULE_MAX * 3 + 1];
-
-	/* Packet time before 1970 is junk; the file holds no signs. */
-	wb_usec start = b->start > 0 ? b->start : 0;
-	wb_usec expiry = b->expiry > start ? b->expiry : start;
-
-	rule_encode(rule, sizeof(rule), b->rule);
-	if (fprintf(w->f, "%s %s %s %lld.%06lld %lld.%06lld %u %d\n",
-	    w->kind, wb_addr_str(&b->addr, addr), rule,
-	    (long long)(start / WB_USEC_PER_SEC),
-	    (long long)(start % WB_USEC_PER_SEC),
-	    (long long)(expiry / WB_USEC_PER_SEC),
-	    (long long)(expiry % WB_USEC_PER_SEC),
-	    b->count, b->score > 0 ? b->score : 0) < 0 && w->err == 0)
-		w->err = errno != 0 ? errno : EIO;
+	if (s != NULL)
+		(void)snprintf(s, n, "%s%s", path, suffix);
+	return s;
 }
 
 /* The directory part of path ("." for a bare name). */
@@ -118,7 +96,7 @@ dir_of(const char *path, char *dir, size_t dirlen)
 	return 0;
 }
 
-/* The rename is only durable once the directory entry is on disk. */
+/* A rename is only durable once the directory entry is on disk. */
 static int
 fsync_dir(const char *path)
 {
@@ -136,318 +114,216 @@ fsync_dir(const char *path)
 	return rc;
 }
 
-static int state_write(const struct ban_policy *, const char *, bool);
-
-int
-ban_state_save(const struct ban_policy *p, const char *path)
-{
-	return state_write(p, path, true);
-}
-
-int
-ban_state_save_nosync(const struct ban_policy *p, const char *path)
-{
-	return state_write(p, path, false);
-}
-
-int
-ban_state_sync(const char *path)
-{
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
-	    fsync(fd) != 0 || fsync_dir(path) != 0) {
-		ban_log(BAN_LOG_ERR, "state: %s: fsync: %s", path,
-		    strerror(errno));
-		rc = -1;
-	}
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-/* Writes the temp file and renames it; with durable, fsyncs as it goes. */
+/* 0 when path is missing or a regular file; -1 (err says) otherwise. */
 static int
-state_write(const struct ban_policy *p, const char *path, bool durable)
+check_regular(const char *path, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX];
-	struct writer w = { NULL, NULL, 0 };
-	const char *step = "write";
+	struct stat sb;
+
+	if (lstat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (a %s): "
+		    "refusing to use or replace it", path,
+		    S_ISLNK(sb.st_mode) ? "symbolic link" :
+		    S_ISDIR(sb.st_mode) ? "directory" :
+		    S_ISFIFO(sb.st_mode) ? "FIFO" :
+		    S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "device" :
+		    S_ISSOCK(sb.st_mode) ? "socket" : "special file");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+take_lock(struct ban_state *s, char *err, size_t errlen)
+{
+	char *lpath = suffixed(s->path, ".lock");
+	char pid[32] = "";
+	ssize_t n;
 	int fd;
 
-	if (snprintf(tmp, sizeof(tmp), "%s%s", path, TMP_SUFFIX) >=
-	    (int)sizeof(tmp)) {
-		ban_log(BAN_LOG_ERR, "state: %s: path too long", path);
+	if (lpath == NULL) {
+		snprintf(err, errlen, "%s: out of memory", s->path);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	if (check_regular(lpath, err, errlen) != 0) {
+		free(lpath);
+		return -1;
+	}
+	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		ban_log(BAN_LOG_ERR, "state: %s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "%s: %s", lpath, strerror(errno));
+		free(lpath);
 		return -1;
 	}
-	if ((w.f = fdopen(fd, "w")) == NULL) {
-		ban_log(BAN_LOG_ERR, "state: %s: %s", tmp, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		if ((n = pread(fd, pid, sizeof(pid) - 1, 0)) > 0)
+			pid[n] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (e == EWOULDBLOCK)
+			snprintf(err, errlen, "%s: the state is in use by "
+			    "another wireban (pid %s): only one process may "
+			    "own it (stop the running watch, or give this one "
+			    "another paths.state)", s->path,
+			    pid[0] != '\0' ? pid : "unknown");
+		else
+			snprintf(err, errlen, "%s: lock: %s", lpath,
+			    strerror(e));
 		close(fd);
-		goto fail;
+		free(lpath);
+		return -1;
 	}
-	errno = 0;
-	if (fprintf(w.f, "%s %d\n# kind address rule start expiry count "
-	    "score\n", STATE_MAGIC, STATE_VERSION) < 0)
-		w.err = errno != 0 ? errno : EIO;
-	w.kind = "ban";
-	if (ban_policy_foreach(p, BAN_ACTIVE, write_one, &w) < 0)
-		w.err = ENOMEM;
-	w.kind = "past";
-	if (ban_policy_foreach(p, BAN_HISTORY, write_one, &w) < 0)
-		w.err = ENOMEM;
-	if (w.err == 0 && fflush(w.f) != 0)
-		w.err = errno;
-	if (w.err == 0 && durable && fsync(fileno(w.f)) != 0) {
-		w.err = errno;
-		step = "fsync";
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		/* Only the message of a second owner is poorer. */
 	}
-	if (fclose(w.f) != 0 && w.err == 0)
-		w.err = errno;
-	if (w.err != 0) {
-		ban_log(BAN_LOG_ERR, "state: %s: %s: %s", tmp, step,
-		    strerror(w.err));
-		goto fail;
-	}
-	if (rename(tmp, path) != 0) {
-		ban_log(BAN_LOG_ERR, "state: rename %s to %s: %s", tmp, path,
-		    strerror(errno));
-		goto fail;
-	}
-	if (durable && fsync_dir(path) != 0) {
-		/* The new file is in place; only its durability is in doubt. */
-		ban_log(BAN_LOG_ERR, "state: %s: fsync of directory: %s", path,
+	free(lpath);
+	s->lockfd = fd;
+	return 0;
+}
+
+/* Renames path to path.bad-YYYYmmddTHHMMSS, keeping it for the admin. */
+static int
+move_aside(const char *path)
+{
+	char to[PATH_MAX], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm) == 0)
+		(void)snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+	if (snprintf(to, sizeof(to), "%s.bad-%s", path, stamp) >=
+	    (int)sizeof(to) || rename(path, to) != 0) {
+		ban_log(BAN_LOG_ERR, "state: %s cannot be read and cannot be "
+		    "moved aside (%s): refusing to start over it", path,
 		    strerror(errno));
 		return -1;
 	}
-	return 0;
-fail:
-	(void)unlink(tmp);
-	return -1;
-}
-
-/* ---- reading ---------------------------------------------------------- */
-
-static int
-rule_decode(char *out, const char *s)
-{
-	size_t o = 0;
-
-	if (strcmp(s, "-") == 0) {
-		out[0] = '\0';
-		return 0;
-	}
-	while (*s != '\0') {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '%') {
-			char hx[3];
-			char *end;
-			long v;
-
-			if (!isxdigit((unsigned char)s[1]) ||
-			    !isxdigit((unsigned char)s[2]))
-				return -1;
-			hx[0] = s[1];
-			hx[1] = s[2];
-			hx[2] = '\0';
-			v = strtol(hx, &end, 16);
-			if (*end != '\0' || v == 0)
-				return -1;
-			c = (unsigned char)v;
-			s += 3;
-		} else
-			s++;
-		if (o >= BAN_RULE_MAX - 1)
-			return -1;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-/* "SECONDS.UUUUUU", both parts decimal, six fraction digits. */
-static int
-time_parse(const char *s, wb_usec *out)
-{
-	const char *dot = strchr(s, '.');
-	long long sec, frac;
-	char *end;
-	int i;
-
-	if (dot == NULL || dot == s || strlen(dot + 1) != 6 || *s == '-' ||
-	    *s == '+')
-		return -1;
-	for (i = 1; i <= 6; i++)
-		if (!isdigit((unsigned char)dot[i]))
-			return -1;
-	errno = 0;
-	sec = strtoll(s, &end, 10);
-	if (errno != 0 || end != dot || sec < 0 ||
-	    sec > INT64_MAX / WB_USEC_PER_SEC)
-		return -1;
-	frac = strtoll(dot + 1, &end, 10);
-	if (*end != '\0' || (sec == INT64_MAX / WB_USEC_PER_SEC &&
-	    frac > INT64_MAX % WB_USEC_PER_SEC))
-		return -1;
-	*out = (wb_usec)sec * WB_USEC_PER_SEC + (wb_usec)frac;
-	return 0;
-}
-
-static int
-uint_parse(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
+	ban_log(BAN_LOG_ERR, "state: %s cannot be read: kept as %s, "
+	    "starting without it", path, to);
 	return 0;
 }
 
 /*
- * Parses one record into *b and *active. Returns 1 for a record, 0 for a
- * blank or comment line, -1 with *why set for a malformed one.
+ * Reads the snapshot (journal false) or the journal into p. *bad_header
+ * is set when the file exists but is not one of ours (the caller moves
+ * it aside); *gen gets its generation (0 for a version 1 file, which
+ * has none). A journal older than the snapshot (generation below
+ * snap_gen) is left over from a compaction cut short, already in the
+ * snapshot: its records are not read. Returns 1 when read, 0 when
+ * missing, -1 on a read error.
  */
 static int
-parse_line(char *line, struct ban *b, bool *active, const char **why)
+read_file(struct ban_state *s, struct ban_policy *p, bool journal,
+    unsigned long snap_gen, struct ban_state_stats *st, bool *bad_header,
+    unsigned long *gen)
 {
-	char *f[8], *save = NULL, *tok;
-	long count, score;
-	int n = 0;
-
-	for (tok = strtok_r(line, " \t\r\n", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \t\r\n", &save)) {
-		if (n == 8)
-			break;
-		f[n++] = tok;
-	}
-	if (n == 0 || f[0][0] == '#')
-		return 0;
-	*why = "expected 7 fields";
-	if (n != 7)
-		return -1;
-	memset(b, 0, sizeof(*b));
-	*why = "unknown record kind";
-	if (strcmp(f[0], "ban") == 0)
-		*active = true;
-	else if (strcmp(f[0], "past") == 0)
-		*active = false;
-	else
-		return -1;
-	*why = "bad address";
-	if (wb_addr_parse(&b->addr, f[1]) != 0)
-		return -1;
-	*why = "bad rule name";
-	if (rule_decode(b->rule, f[2]) != 0)
-		return -1;
-	*why = "bad time";
-	if (time_parse(f[3], &b->start) != 0 ||
-	    time_parse(f[4], &b->expiry) != 0)
-		return -1;
-	*why = "expiry before start";
-	if (b->expiry < b->start)
-		return -1;
-	*why = "bad count";
-	if (uint_parse(f[5], 1, INT_MAX, &count) != 0)
-		return -1;
-	*why = "bad score";
-	if (uint_parse(f[6], 0, INT_MAX, &score) != 0)
-		return -1;
-	b->count = (unsigned)count;
-	b->score = (int)score;
-	return 1;
-}
-
-int
-ban_state_load(struct ban_policy *p, const char *path,
-    struct ban_state_stats *st)
-{
-	struct ban_state_stats dummy;
-	char line[LINE_MAX_STATE];
+	const char *path = journal ? s->jpath : s->path;
+	const char *magic = journal ? JOURNAL_MAGIC : STATE_MAGIC;
+	char line[LINE_MAX_STATE], word[32];
 	unsigned long lineno = 0;
+	off_t good = 0, pos = 0;
 	bool header = false;
 	FILE *f;
 
-	if (st == NULL)
-		st = &dummy;
-	memset(st, 0, sizeof(*st));
-	if ((f = fopen(path, "re")) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		ban_log(BAN_LOG_ERR, "state: %s: %s", path, strerror(errno));
-		return -1;
-	}
+	*bad_header = false;
+	*gen = 0;
+	if ((f = fopen(path, "re")) == NULL)
+		return errno == ENOENT ? 0 : -1;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		size_t len = strlen(line);
-		const char *why = NULL;
+		enum ban_rec_kind k;
+		const char *why = "";
 		struct ban b;
-		bool active = false;
-		int rc;
+		wb_usec when;
+		int rc, version, used = 0;
 
 		lineno++;
+		pos += (off_t)len;
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
 			int c;
 
 			/* Too long to be ours: skip to the end of the line. */
 			while ((c = getc(f)) != EOF && c != '\n')
-				;
+				pos++;
+			pos += c == '\n';
+			if (!header)
+				break;
 			ban_log(BAN_LOG_ERR, "%s:%lu: line too long, skipped",
 			    path, lineno);
 			st->bad++;
+			good = pos;
 			continue;
 		}
 		if (!header) {
-			char magic[32];
-			int version, used = 0;
-
-			if (sscanf(line, "%31s %d %n", magic, &version,
-			    &used) != 2 || strcmp(magic, STATE_MAGIC) != 0 ||
-			    line[used] != '\0') {
-				ban_log(BAN_LOG_ERR, "%s:%lu: not a wireban "
-				    "state file", path, lineno);
-				fclose(f);
-				return -1;
-			}
-			if (version != STATE_VERSION) {
-				ban_log(BAN_LOG_ERR, "%s:%lu: state version "
-				    "%d, this wireban reads %d", path, lineno,
-				    version, STATE_VERSION);
-				fclose(f);
-				return -1;
+			if (sscanf(line, "%31s %d %n", word, &version,
+			    &used) != 2 || strcmp(word, magic) != 0)
+				break;
+			if (version == 1 && !journal && line[used] == '\0') {
+				st->converted = true;
+			} else if (version != STATE_VERSION ||
+			    sscanf(line + used, "%lu", gen) != 1) {
+				ban_log(BAN_LOG_ERR, "%s:%lu: version %d, this "
+				    "wireban reads %d", path, lineno, version,
+				    STATE_VERSION);
+				break;
 			}
 			header = true;
+			good = pos;
+			if (journal && *gen < snap_gen)
+				break;
+			if (journal && *gen > snap_gen)
+				ban_log(BAN_LOG_ERR, "%s: generation %lu, but "
+				    "the snapshot is %lu (lost or replaced?): "
+				    "replaying the journal on top of it", path,
+				    *gen, snap_gen);
 			continue;
 		}
-		rc = parse_line(line, &b, &active, &why);
+		if (line[len - 1] != '\n') {
+			/* The last write of a crashed process. */
+			ban_log(BAN_LOG_ERR, "%s:%lu: torn last record (a crash "
+			    "while it was written), skipped", path, lineno);
+			st->torn = true;
+			break;
+		}
+		good = pos;
+		rc = ban_rec_parse(line, journal, &k, &b, &when, &why);
 		if (rc == 0)
 			continue;
-		if (rc < 0) {
+		if (rc < 0 || (journal && k == BAN_REC_PAST_LINE) ||
+		    (!journal && k == BAN_REC_UNBAN_LINE)) {
 			ban_log(BAN_LOG_ERR, "%s:%lu: %s, skipped", path,
-			    lineno, why);
+			    lineno, rc < 0 ? why : "record out of place");
 			st->bad++;
 			continue;
 		}
-		if (ban_policy_restore(p, &b, active) != 0) {
+		if (k == BAN_REC_UNBAN_LINE) {
+			(void)ban_policy_unban(p, &b.addr, b.bits, when, NULL);
+			st->journal++;
+			continue;
+		}
+		if (ban_policy_restore(p, &b, k == BAN_REC_BAN_LINE) != 0) {
 			ban_log(BAN_LOG_ERR, "%s:%lu: not restored", path,
 			    lineno);
 			st->refused++;
 			continue;
 		}
-		if (active)
+		if (journal)
+			st->journal++;
+		else if (k == BAN_REC_BAN_LINE)
 			st->active++;
 		else
 			st->history++;
+		if (!journal)
+			s->snap_records++;
 	}
 	if (ferror(f)) {
 		ban_log(BAN_LOG_ERR, "state: %s: read error", path);
@@ -456,11 +332,384 @@ ban_state_load(struct ban_policy *p, const char *path,
 	}
 	fclose(f);
 	if (!header) {
-		ban_log(BAN_LOG_ERR, "%s: empty, not a wireban state file",
-		    path);
+		*bad_header = true;
+		return 1;
+	}
+	if (journal && st->torn && truncate(path, good) != 0) {
+		ban_log(BAN_LOG_ERR, "state: %s: cannot cut the torn record: "
+		    "%s", path, strerror(errno));
+		return -1;
+	}
+	return 1;
+}
+
+/* Writes the whole of fd's buffer; -1 with errno on failure. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Writes path through path.tmp: content, fsync, rename, fsync of the
+ * directory. Returns 0, or -1 with a log line (path untouched).
+ */
+static int
+replace_file(const char *path, const char *buf, size_t len)
+{
+	char *tmp = suffixed(path, ".tmp");
+	int fd = -1, e;
+
+	if (tmp == NULL) {
+		ban_log(BAN_LOG_ERR, "state: %s: out of memory", path);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0 || write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
+		e = errno;
+		ban_log(BAN_LOG_ERR, "state: %s: %s", tmp, strerror(e));
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		ban_log(BAN_LOG_ERR, "state: %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		ban_log(BAN_LOG_ERR, "state: rename %s to %s: %s", tmp, path,
+		    strerror(errno));
+		goto fail;
+	}
+	free(tmp);
+	if (fsync_dir(path) != 0) {
+		ban_log(BAN_LOG_ERR, "state: %s: fsync of directory: %s", path,
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	(void)unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
+/* A growing text buffer for a snapshot. */
+struct sbuf {
+	char	*p;
+	size_t	 len, cap;
+	bool	 failed;
+};
+
+static void
+sbuf_reserve(struct sbuf *b, size_t more)
+{
+	char *n;
+	size_t cap;
+
+	if (b->failed || b->len + more <= b->cap)
+		return;
+	cap = b->cap == 0 ? 65536 : b->cap;
+	while (cap < b->len + more)
+		cap *= 2;
+	if ((n = realloc(b->p, cap)) == NULL) {
+		b->failed = true;
+		return;
+	}
+	b->p = n;
+	b->cap = cap;
+}
+
+static void
+sbuf_rec(struct sbuf *b, enum ban_rec_kind k, const struct ban *ban)
+{
+	size_t n;
+
+	sbuf_reserve(b, LINE_MAX_STATE);
+	if (b->failed)
+		return;
+	n = ban_rec_format(b->p + b->len, b->cap - b->len, k, ban, 0, false);
+	b->len += n;
+}
+
+static int
+write_snapshot(struct ban_state *s, unsigned long gen, const struct ban *act,
+    size_t nact, const struct ban *past, size_t npast)
+{
+	struct sbuf b = { NULL, 0, 0, false };
+	size_t i;
+	int rc;
+
+	sbuf_reserve(&b, 128);
+	if (!b.failed)
+		b.len = (size_t)snprintf(b.p, b.cap, "%s %d %lu\n# kind prefix "
+		    "rule start expiry count score\n", STATE_MAGIC,
+		    STATE_VERSION, gen);
+	for (i = 0; i < nact; i++)
+		sbuf_rec(&b, BAN_REC_BAN_LINE, &act[i]);
+	for (i = 0; i < npast; i++)
+		sbuf_rec(&b, BAN_REC_PAST_LINE, &past[i]);
+	if (b.failed) {
+		ban_log(BAN_LOG_ERR, "state: %s: out of memory", s->path);
+		free(b.p);
+		return -1;
+	}
+	rc = replace_file(s->path, b.p, b.len);
+	free(b.p);
+	if (rc == 0)
+		s->snap_records = nact + npast;
+	return rc;
+}
+
+/* Starts an empty journal of generation gen, open for appending. */
+static int
+new_journal(struct ban_state *s, unsigned long gen)
+{
+	char head[64];
+	int n, fd;
+
+	n = snprintf(head, sizeof(head), "%s %d %lu\n", JOURNAL_MAGIC,
+	    STATE_VERSION, gen);
+	if (replace_file(s->jpath, head, (size_t)n) != 0)
+		return -1;
+	fd = open(s->jpath, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		ban_log(BAN_LOG_ERR, "state: %s: %s", s->jpath,
+		    strerror(errno));
+		return -1;
+	}
+	if (s->jfd >= 0)
+		close(s->jfd);
+	s->jfd = fd;
+	s->gen = gen;
+	s->records = 0;
+	s->dirty = false;
+	return 0;
+}
+
+struct ban_state *
+ban_state_open(const char *path, struct ban_policy *p,
+    struct ban_state_stats *st, char *err, size_t errlen)
+{
+	struct ban_state_stats dummy;
+	struct ban_state *s;
+	unsigned long sgen, jgen;
+	bool bad, compact = false;
+	int rc;
+
+	if (st == NULL)
+		st = &dummy;
+	memset(st, 0, sizeof(*st));
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->path = strdup(path)) == NULL ||
+	    (s->jpath = suffixed(path, ".journal")) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	s->lockfd = s->jfd = -1;
+	if (check_regular(path, err, errlen) != 0 ||
+	    check_regular(s->jpath, err, errlen) != 0 ||
+	    take_lock(s, err, errlen) != 0)
+		goto fail;
+	if ((rc = read_file(s, p, false, 0, st, &bad, &sgen)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (bad) {
+		if (move_aside(path) != 0)
+			goto unreadable;
+		st->moved = true;
+		compact = true;
+	}
+	if (st->converted) {
+		ban_log(BAN_LOG_INFO, "state: %s: version 1, converted to a "
+		    "snapshot and a journal", path);
+		compact = true;
+	}
+	if ((rc = read_file(s, p, true, sgen, st, &bad, &jgen)) < 0) {
+		snprintf(err, errlen, "%s: %s", s->jpath, strerror(errno));
+		goto fail;
+	}
+	if (rc == 1 && bad) {
+		if (move_aside(s->jpath) != 0)
+			goto unreadable;
+		st->moved = true;
+		compact = true;
+	} else if (rc == 1 && jgen != sgen) {
+		if (jgen < sgen)
+			ban_log(BAN_LOG_INFO, "state: %s: generation %lu, "
+			    "older than the snapshot's %lu: a compaction was "
+			    "cut short, its records are in the snapshot",
+			    s->jpath, jgen, sgen);
+		compact = true;
+	}
+	s->gen = sgen > jgen ? sgen : jgen;
+	s->records = st->journal;
+	if (rc == 0 || compact) {
+		if (compact && ban_state_save(s, p) != 0) {
+			snprintf(err, errlen, "%s: cannot write the state (see "
+			    "the line above)", path);
+			goto fail;
+		}
+		if (!compact && new_journal(s, s->gen) != 0) {
+			snprintf(err, errlen, "%s: cannot start the journal",
+			    s->jpath);
+			goto fail;
+		}
+		return s;
+	}
+	s->jfd = open(s->jpath, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (s->jfd < 0) {
+		snprintf(err, errlen, "%s: %s", s->jpath, strerror(errno));
+		goto fail;
+	}
+	return s;
+unreadable:
+	snprintf(err, errlen, "%s: unreadable state that could not be moved "
+	    "aside: not started, nothing overwritten", path);
+fail:
+	ban_state_close(s);
+	return NULL;
+}
+
+int
+ban_state_append(struct ban_state *s, const char *buf, size_t len,
+    size_t records)
+{
+	if (s->jfd < 0 || write_all(s->jfd, buf, len) != 0) {
+		ban_log(BAN_LOG_ERR, "state: %s: append: %s", s->jpath,
+		    s->jfd < 0 ? "not open" : strerror(errno));
+		return -1;
+	}
+	s->records += records;
+	s->dirty = true;
+	return 0;
+}
+
+int
+ban_state_flush(struct ban_state *s)
+{
+	if (!s->dirty)
+		return 0;
+	if (fdatasync(s->jfd) != 0) {
+		ban_log(BAN_LOG_ERR, "state: %s: fsync: %s", s->jpath,
+		    strerror(errno));
+		return -1;
+	}
+	s->dirty = false;
+	return 0;
+}
+
+int
+ban_state_compact(struct ban_state *s, const struct ban *act, size_t nact,
+    const struct ban *past, size_t npast)
+{
+	/* The snapshot first: until its rename the old pair stays whole. */
+	if (write_snapshot(s, s->gen + 1, act, nact, past, npast) != 0)
+		return -1;
+	return new_journal(s, s->gen + 1);
+}
+
+bool
+ban_state_wants_compaction(const struct ban_state *s)
+{
+	size_t bound = s->snap_records > BAN_JOURNAL_MIN ? s->snap_records :
+	    BAN_JOURNAL_MIN;
+
+	return s->records > bound;
+}
+
+size_t
+ban_state_records(const struct ban_state *s)
+{
+	return s->records;
+}
+
+/* Collects a policy's bans for ban_state_save(). */
+struct collect_all {
+	struct ban	*v;
+	size_t		 n, max;
+};
+
+static void
+collect_one(void *arg, const struct ban *b)
+{
+	struct collect_all *c = arg;
+
+	if (c->n < c->max)
+		c->v[c->n++] = *b;
+}
+
+int
+ban_state_save(struct ban_state *s, const struct ban_policy *p)
+{
+	struct ban_policy_stats ps;
+	struct collect_all c = { NULL, 0, 0 };
+	size_t nact;
+	int rc;
+
+	ban_policy_stats(p, &ps);
+	c.max = (size_t)ps.tracked;
+	if (c.max > 0 && (c.v = calloc(c.max, sizeof(*c.v))) == NULL) {
+		ban_log(BAN_LOG_ERR, "state: out of memory");
+		return -1;
+	}
+	if (ban_policy_foreach(p, BAN_ACTIVE, collect_one, &c) < 0) {
+		free(c.v);
+		return -1;
+	}
+	nact = c.n;
+	if (ban_policy_foreach(p, BAN_HISTORY, collect_one, &c) < 0) {
+		free(c.v);
+		return -1;
+	}
+	rc = ban_state_compact(s, c.v, nact, c.v + nact, c.n - nact);
+	free(c.v);
+	return rc;
+}
+
+void
+ban_state_close(struct ban_state *s)
+{
+	if (s == NULL)
+		return;
+	if (s->jfd >= 0) {
+		(void)ban_state_flush(s);
+		close(s->jfd);
+	}
+	if (s->lockfd >= 0)
+		close(s->lockfd);	/* and the lock with it */
+	free(s->path);
+	free(s->jpath);
+	free(s);
+}
+
+size_t
+ban_state_fmt_ban(char *buf, const struct ban *b)
+{
+	return ban_rec_format(buf, BAN_STATE_REC_MAX, BAN_REC_BAN_LINE, b, 0,
+	    true);
+}
+
+size_t
+ban_state_fmt_unban(char *buf, const struct ban *b, wb_usec when)
+{
+	return ban_rec_format(buf, BAN_STATE_REC_MAX, BAN_REC_UNBAN_LINE, b,
+	    when, true);
 }
 
 /* ---- reconcile -------------------------------------------------------- */

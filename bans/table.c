@@ -4,6 +4,8 @@
  * the heap of active bans ordered by expiry. policy.c decides; this file
  * only stores, finds and evicts.
  *
+ * An entry's key is a prefix, ban.addr/ban.bits.
+ *
  * Invariant: tracked <= max_tracked; the oldest never-banned entry is
  * evicted first, then the oldest past offender; an active ban never.
  */
@@ -16,7 +18,7 @@
 
 static uint64_t	 siphash(uint64_t, uint64_t, const uint8_t *, size_t);
 static struct entry **bucket(const struct ban_policy *,
-		    const struct wb_addr *);
+		    const struct wb_addr *, int);
 static bool	 heap_less(const struct entry *, const struct entry *);
 static void	 heap_set(struct ban_policy *, size_t, struct entry *);
 static void	 heap_up(struct ban_policy *, size_t);
@@ -71,23 +73,25 @@ ban_addr_cmp(const struct wb_addr *x, const struct wb_addr *y)
 }
 
 static struct entry **
-bucket(const struct ban_policy *p, const struct wb_addr *a)
+bucket(const struct ban_policy *p, const struct wb_addr *a, int bits)
 {
-	uint8_t key[17];
+	uint8_t key[18];
 
 	key[0] = a->family;
 	memcpy(key + 1, a->a, 16);
+	key[17] = (uint8_t)bits;
 	return &p->buckets[siphash(p->k0, p->k1, key, sizeof(key)) &
 	    (p->nbuckets - 1)];
 }
 
+/* The entry of exactly the prefix a/bits (a normalized), or NULL. */
 struct entry *
-ban_tab_find(const struct ban_policy *p, const struct wb_addr *a)
+ban_tab_find(const struct ban_policy *p, const struct wb_addr *a, int bits)
 {
 	struct entry *e;
 
-	for (e = *bucket(p, a); e != NULL; e = e->hnext)
-		if (wb_addr_eq(&e->ban.addr, a))
+	for (e = *bucket(p, a, bits); e != NULL; e = e->hnext)
+		if (e->ban.bits == bits && wb_addr_eq(&e->ban.addr, a))
 			return e;
 	return NULL;
 }
@@ -138,13 +142,18 @@ ban_tab_list(struct ban_policy *p, struct entry *e)
  * ENOMEM.
  */
 struct entry *
-ban_tab_new(struct ban_policy *p, const struct wb_addr *a)
+ban_tab_new(struct ban_policy *p, const struct wb_addr *a, int bits)
 {
 	struct entry *e, **b;
 
 	if (p->st.tracked >= p->c.max_tracked) {
 		struct entry *victim = p->lists[L_OFFENDERS].head;
 
+		if (p->st.full++ == 0)
+			ban_log(BAN_LOG_WARNING, "policy: max_tracked (%zu) "
+			    "reached: the oldest offenders, then the oldest "
+			    "ban history, are forgotten to make room; active "
+			    "bans never are (said once)", p->c.max_tracked);
 		if (victim == NULL)
 			victim = p->lists[L_HISTORY].head;
 		if (victim == NULL) {
@@ -161,7 +170,8 @@ ban_tab_new(struct ban_policy *p, const struct wb_addr *a)
 		return NULL;
 	}
 	e->ban.addr = *a;
-	b = bucket(p, a);
+	e->ban.bits = (uint8_t)bits;
+	b = bucket(p, a, bits);
 	e->hnext = *b;
 	*b = e;
 	p->st.tracked++;
@@ -175,7 +185,8 @@ ban_tab_free(struct ban_policy *p, struct entry *e)
 {
 	struct entry **pp;
 
-	for (pp = bucket(p, &e->ban.addr); *pp != NULL; pp = &(*pp)->hnext)
+	for (pp = bucket(p, &e->ban.addr, e->ban.bits); *pp != NULL;
+	    pp = &(*pp)->hnext)
 		if (*pp == e) {
 			*pp = e->hnext;
 			break;
@@ -188,9 +199,13 @@ ban_tab_free(struct ban_policy *p, struct entry *e)
 static bool
 heap_less(const struct entry *x, const struct entry *y)
 {
+	int c;
+
 	if (x->ban.expiry != y->ban.expiry)
 		return x->ban.expiry < y->ban.expiry;
-	return ban_addr_cmp(&x->ban.addr, &y->ban.addr) < 0;
+	if ((c = ban_addr_cmp(&x->ban.addr, &y->ban.addr)) != 0)
+		return c < 0;
+	return x->ban.bits < y->ban.bits;
 }
 
 static void

@@ -1,6 +1,6 @@
 /*
  * util.c - the small pieces every file of bans/ uses: the log hook,
- * durations, CIDR parsing, rule name copies.
+ * CIDR parsing, the addresses never banned, rule name copies.
  *
  * Invariant: the log hook is the module's only global besides the
  * backends' own state; every log line goes through ban_log().
@@ -51,46 +51,6 @@ ban_rule_copy(char dst[BAN_RULE_MAX], const char *src)
 }
 
 int
-ban_duration_parse(const char *s, wb_usec *out)
-{
-	long long v, mult;
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || v < 0)
-		return -1;
-	switch (*end) {
-	case '\0':
-	case 's':
-		mult = 1;
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = 86400;
-		break;
-	case 'w':
-		mult = 7 * 86400;
-		break;
-	default:
-		return -1;
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return -1;
-	if (v > INT64_MAX / WB_USEC_PER_SEC / mult)
-		return -1;
-	*out = (wb_usec)v * mult * WB_USEC_PER_SEC;
-	return 0;
-}
-
-int
 ban_cidr_parse(const char *s, struct wb_addr *net, int *bits)
 {
 	char buf[WB_ADDR_STRLEN + 8];
@@ -134,4 +94,53 @@ ban_cidr_parse(const char *s, struct wb_addr *net, int *bits)
 	*net = a;
 	*bits = (int)b;
 	return 0;
+}
+
+/*
+ * The ranges no ban may touch: "this network" 0.0.0.0/8 (0.0.0.0 is the
+ * unspecified address), loopback 127.0.0.0/8, multicast 224.0.0.0/4,
+ * limited broadcast 255.255.255.255; ::, ::1 and ff00::/8. Banning any
+ * of them blocks this host's own traffic or nobody in particular.
+ */
+static const struct {
+	const char	*name;
+	struct wb_addr	 net;
+	int		 bits;
+} specials[] = {
+	{ "0.0.0.0/8", { AF_INET, { 0 } }, 8 },
+	{ "127.0.0.0/8", { AF_INET, { 127 } }, 8 },
+	{ "224.0.0.0/4", { AF_INET, { 224 } }, 4 },
+	{ "255.255.255.255", { AF_INET, { 255, 255, 255, 255 } }, 32 },
+	{ "::", { AF_INET6, { 0 } }, 128 },
+	{ "::1", { AF_INET6, { [15] = 1 } }, 128 },
+	{ "ff00::/8", { AF_INET6, { 0xff } }, 8 },
+};
+
+/* True when net/bits and o/obits share an address. */
+static bool
+overlap(const struct wb_addr *net, int bits, const struct wb_addr *o,
+    int obits)
+{
+	if (net->family != o->family)
+		return false;
+	return bits <= obits ? wb_addr_in(o, net, bits) :
+	    wb_addr_in(net, o, obits);
+}
+
+const char *
+ban_addr_special(const struct wb_addr *net, int bits)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(specials) / sizeof(specials[0]); i++)
+		if (overlap(net, bits, &specials[i].net, specials[i].bits))
+			return specials[i].name;
+	return NULL;
+}
+
+bool
+ban_prefix_overlap(const struct wb_addr *net, int bits, const struct wb_addr *o,
+    int obits)
+{
+	return overlap(net, bits, o, obits);
 }

@@ -77,20 +77,23 @@ typedef void ban_log_fn(void *arg, enum ban_log_level level,
 void ban_log_set(ban_log_fn *fn, void *arg);
 
 /*
- * Parses a duration: a decimal number of seconds with an optional suffix
- * s, m, h, d or w ("90", "10m", "1h", "1w"). Stores microseconds in *out
- * and returns 0, or returns -1 (and leaves *out alone) when s is empty,
- * has trailing junk, is negative, or overflows. Logs nothing: the caller
- * knows the file and line to blame.
- */
-int ban_duration_parse(const char *s, wb_usec *out);
-
-/*
  * Parses "ADDR" or "ADDR/BITS", v4 or v6, as used by ignoreip. A bare
  * address gets 32 or 128 bits. Host bits beyond the prefix are cleared.
  * Returns 0, or -1 when s is malformed or BITS is out of range.
  */
 int ban_cidr_parse(const char *s, struct wb_addr *net, int *bits);
+
+/*
+ * When net/bits overlaps a range that is never banned (unspecified,
+ * loopback, multicast, broadcast: 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4,
+ * 255.255.255.255, ::, ::1, ff00::/8), returns that range's name, else
+ * NULL. The policy refuses such bans, by hand and from offences.
+ */
+const char *ban_addr_special(const struct wb_addr *net, int bits);
+
+/* True when the prefixes net/bits and o/obits share an address. */
+bool ban_prefix_overlap(const struct wb_addr *net, int bits,
+    const struct wb_addr *o, int obits);
 
 /* ---- policy ----------------------------------------------------------- */
 
@@ -104,7 +107,14 @@ struct ban_policy_config {
 	wb_usec		 bantime;	/* 1 h: the first ban */
 	double		 bantime_factor; /* 2: per repeat (>= 1) */
 	wb_usec		 bantime_max;	/* 1 w: the cap (>= bantime) */
-	size_t		 max_tracked;	/* 100000 addresses remembered */
+	/*
+	 * Offenders are grouped, and banned, by these prefixes: every
+	 * address of one IPv6 /64 is one offender (attackers rotate
+	 * addresses inside the /64 they own).
+	 */
+	int		 prefix4;	/* 32: 8..32 */
+	int		 prefix6;	/* 64: 32..128 */
+	size_t		 max_tracked;	/* 1048576 prefixes remembered */
 	uint64_t	 seed;		/* hash key; 0: random */
 };
 
@@ -112,25 +122,32 @@ struct ban_policy_config {
 struct ban_policy_stats {
 	uint64_t	 offences;	/* offences reported */
 	uint64_t	 ignored;	/* of those, from ignoreip/self */
+	uint64_t	 refused;	/* of those, from ranges never banned */
 	uint64_t	 while_banned;	/* of those, from banned ones */
 	uint64_t	 untracked;	/* dropped: table full of bans */
 	uint64_t	 evicted;	/* entries evicted to make room */
 	uint64_t	 banned;	/* currently banned */
 	uint64_t	 bans_total;	/* bans started since ban_policy_new */
 	uint64_t	 unbans_total;	/* bans ended (expired or manual) */
-	uint64_t	 tracked;	/* addresses in the table now */
+	uint64_t	 tracked;	/* prefixes in the table now */
+	uint64_t	 full;		/* times max_tracked was reached */
 };
 
 struct ban_policy;
 
-/* Fills c with the defaults: 3, 10m, 1h, 2, 1w, 100000, random seed. */
+/*
+ * Fills c with the defaults: 3, 10m, 1h, 2, 1w, /32, /64, 1048576,
+ * random seed.
+ */
 void ban_policy_defaults(struct ban_policy_config *c);
 
 /*
  * Creates a policy from c (copied). Returns NULL when a setting is out of
  * range (a message naming the key goes to err, errlen bytes) or memory
  * runs out. The caller frees it with ban_policy_free(); NULL is a no-op.
- * Memory is bounded by max_tracked entries of a size set by maxretry.
+ * Memory is bounded by max_tracked entries of a size set by maxretry
+ * (about 200 bytes each with maxretry 3: 1048576 take about 210 MB when
+ * all are in use).
  */
 struct ban_policy *ban_policy_new(const struct ban_policy_config *c,
     char *err, size_t errlen);
@@ -144,14 +161,25 @@ void ban_policy_free(struct ban_policy *p);
 int ban_policy_ignore(struct ban_policy *p, const char *spec);
 
 /*
- * Adds net/bits to the never-banned list: the caller's way to protect
- * "self" (the machine's own addresses and the watched servers) when
- * ignoreself is on. Returns 0, or -1 on a bad prefix or out of memory.
+ * Adds net/bits to the ignoreip list. Returns 0, or -1 on a bad prefix
+ * or out of memory.
  */
 int ban_policy_ignore_net(struct ban_policy *p, const struct wb_addr *net,
     int bits);
 
-/* True when a is covered by the ignore list (ignoreip and self). */
+/*
+ * Replaces the list of this host's own prefixes, never banned either
+ * (ignoreself: the configured servers and, for watch, the addresses of
+ * this host's interfaces, refreshed when they change). Copied. Returns
+ * 0, or -1 (the old list kept) on a bad prefix or out of memory.
+ */
+int ban_policy_set_self(struct ban_policy *p, const struct wb_addr *nets,
+    const int *bits, size_t n);
+
+/* True when a is one of this host's own (the list above). */
+bool ban_policy_is_self(const struct ban_policy *p, const struct wb_addr *a);
+
+/* True when a is covered by ignoreip or the self list. */
 bool ban_policy_is_ignored(const struct ban_policy *p,
     const struct wb_addr *a);
 
@@ -164,40 +192,47 @@ void ban_policy_set_hook(struct ban_policy *p, ban_cb *fn, void *arg);
 
 /*
  * Records an offence of rule (NULL reads as "") with weight at packet
- * time now against addr. The weights of addr's offences less than
- * findtime old add up; when the sum reaches maxretry a ban starts: *out
- * (may be NULL) is filled, the hook runs, the offences are forgotten, and
- * 1 is returned. Returns 0 when no ban starts: the sum is short, weight
- * <= 0, addr is ignored or already banned, or the table is full of bans.
- * Returns -1 (with a log line) when addr has no family or memory runs
- * out. An IPv4-mapped IPv6 address counts as its IPv4 address.
+ * time now against addr's prefix (addr masked to prefix4 or prefix6;
+ * the address alone when that prefix would cover an ignored address).
+ * The weights of its offences less than findtime old add up; when the
+ * sum reaches maxretry a ban of the prefix starts: *out (may be NULL) is
+ * filled, the hook runs, the offences are forgotten, and 1 is returned.
+ * Returns 0 when no ban starts: the sum is short, weight <= 0, addr is
+ * ignored, in a range never banned (ban_addr_special) or already
+ * covered by a ban, or the table is full of bans. Returns -1 (with a
+ * log line) when addr has no family or memory runs out. An IPv4-mapped
+ * IPv6 address counts as its IPv4 address.
  */
 int ban_policy_offence(struct ban_policy *p, const struct wb_addr *addr,
     const char *rule, int weight, wb_usec now, struct ban *out);
 
 /*
- * Bans addr by hand (`wireban ban ADDR --for DURATION`) from now for
- * duration, or for the policy's increment duration when duration <= 0.
- * Returns 1 and fills *out (may be NULL) when a ban starts (the hook
- * runs); 0 when addr was already banned, in which case a duration > 0
- * moves its expiry to now + duration and *out shows the ban as it now
- * stands; -1 (with a log line) when addr is ignored, has no family, or
- * no room can be made.
+ * Bans addr/bits by hand (`wireban ban ADDR[/BITS] --for DURATION`;
+ * bits < 0: the one address) from now for duration, or for the policy's
+ * increment duration when duration <= 0. Returns 1 and fills *out (may
+ * be NULL) when a ban starts (the hook runs); 0 when that prefix was
+ * banned already, in which case a duration > 0 moves its expiry to now
+ * + duration and *out shows the ban as it now stands; -1 (with a log
+ * line) when the prefix is malformed, overlaps an ignored address or a
+ * range never banned, or no room can be made.
  */
 int ban_policy_ban(struct ban_policy *p, const struct wb_addr *addr,
-    const char *rule, wb_usec duration, wb_usec now, struct ban *out);
+    int bits, const char *rule, wb_usec duration, wb_usec now,
+    struct ban *out);
 
 /*
- * Lifts addr's ban by hand. Returns 1 and fills *out (may be NULL) with
- * the ban that ended, 0 when addr was not banned. The address keeps its
- * ban count (a later ban is still a repeat) and loses its offences.
+ * Lifts a ban by hand: the ban of exactly addr/bits, or with bits < 0
+ * the ban covering addr (its own, its prefix's, or a manual prefix
+ * ban). Returns 1 and fills *out (may be NULL) with the ban that ended,
+ * 0 when there was none. The prefix keeps its ban count (a later ban is
+ * still a repeat) and loses its offences.
  */
 int ban_policy_unban(struct ban_policy *p, const struct wb_addr *addr,
-    wb_usec now, struct ban *out);
+    int bits, wb_usec now, struct ban *out);
 
 /*
  * Ends every ban whose expiry is <= now, calling cb(arg, ban) for each
- * in expiry order (cb may be NULL), and forgets never-banned addresses
+ * in expiry order (cb may be NULL), and forgets never-banned prefixes
  * whose last offence left the window. Returns the number of bans ended.
  * Call it on a timer: expiry must happen when no packet arrives.
  */
@@ -211,8 +246,9 @@ size_t ban_policy_expire(struct ban_policy *p, wb_usec now, ban_cb *cb,
 bool ban_policy_next_expiry(const struct ban_policy *p, wb_usec *when);
 
 /*
- * True when addr is banned, with its ban in *out (may be NULL). Expiry
- * is not checked here: a ban lasts until ban_policy_expire() ends it.
+ * True when a ban covers addr, with that ban in *out (may be NULL).
+ * Expiry is not checked here: a ban lasts until ban_policy_expire()
+ * ends it.
  */
 bool ban_policy_get(const struct ban_policy *p, const struct wb_addr *addr,
     struct ban *out);
@@ -220,11 +256,13 @@ bool ban_policy_get(const struct ban_policy *p, const struct wb_addr *addr,
 /* What ban_policy_foreach() visits. */
 #define BAN_ACTIVE	0x01	/* current bans */
 #define BAN_HISTORY	0x02	/* last ban of addresses banned before */
+#define BAN_UNSORTED	0x04	/* in no particular order: no sort */
 
 /*
  * Calls cb(arg, ban) for the active bans and/or the past bans kept for
  * the increment (what: BAN_ACTIVE, BAN_HISTORY or both; active first),
- * each group sorted by address so output is stable. For `wireban list`
+ * each group sorted by address so output is stable (unless
+ * BAN_UNSORTED: then in table order, with no allocation). For `wireban list`
  * time left is ban.expiry - now. The policy must not be changed from cb.
  * Returns the number visited, or -1 when memory for sorting runs out.
  */
@@ -232,12 +270,15 @@ int ban_policy_foreach(const struct ban_policy *p, unsigned what,
     ban_cb *cb, void *arg);
 
 /*
- * Puts back a ban read from the state file: active true restores it as a
+ * Puts back a ban read from the state: active true restores it as a
  * current ban (even when its expiry has passed, so ban_policy_expire()
  * and reconcile report and lift it), false as history only (its count
- * feeds the increment). A restored ban does not run the hook. When addr
- * is known already the record with the larger count wins. Returns 0, or
- * -1 (with a log line) when addr is ignored or has no family, the ban is
+ * feeds the increment). b->bits 0 reads as one address. A restored ban
+ * does not run the hook. When the prefix is known already the record
+ * restored last replaces it: a state is replayed oldest first, and its
+ * newest record is the truth (also when the policy forgot the prefix
+ * in between and counted its bans anew). Returns 0, or -1 (with a log line)
+ * when the prefix is ignored, never banned or has no family, the ban is
  * malformed, or no room can be made.
  */
 int ban_policy_restore(struct ban_policy *p, const struct ban *b,
@@ -408,43 +449,165 @@ void ban_record_fail(bool fail);
 
 /* ---- state ------------------------------------------------------------ */
 
-/* What ban_state_load() found. */
+/*
+ * The ban state on disk: PATH (a snapshot of every active ban and the
+ * ban history), PATH.journal (a record appended per ban, unban or
+ * manual change since that snapshot) and PATH.lock (held by the one
+ * process that owns the state). See bans/state.c for the formats and
+ * the crash rules. The old single-file format (version 1) is read and
+ * converted.
+ */
+struct ban_state;
+
+/* What ban_state_open() found. */
 struct ban_state_stats {
-	size_t		 active;	/* "ban" lines restored */
-	size_t		 history;	/* "past" lines restored */
+	size_t		 active;	/* "ban" records of the snapshot */
+	size_t		 history;	/* "past" records of the snapshot */
+	size_t		 journal;	/* journal records replayed */
 	size_t		 bad;		/* lines reported and skipped */
 	size_t		 refused;	/* well-formed, refused (ignoreip) */
+	bool		 torn;		/* the journal's last record was torn */
+	bool		 converted;	/* a version 1 file was converted */
+	bool		 moved;		/* an unreadable file was moved aside */
 };
 
 /*
- * Writes p's active bans and history to path atomically: a temp file in
- * the same directory (path.tmp, mode 0600) is written, fsynced and
- * renamed over path, then the directory is fsynced. A crash at any
- * moment leaves either the old or the new file. Returns 0, or -1 with a
- * log line (path is then untouched).
+ * Opens the state at path and reads it into p (through
+ * ban_policy_restore(), then the journal's records in order): takes the
+ * lock (refused, with the other owner's pid in err, when another
+ * process holds it), refuses a path that exists and is not a regular
+ * file, moves an unreadable snapshot or journal aside to
+ * PATH.bad-TIMESTAMP (logged; never overwritten), skips and logs bad
+ * lines (path:line), cuts a torn last journal record (logged). Missing
+ * files are a first start. Returns the open state (close it with
+ * ban_state_close(), which releases the lock), or NULL with err.
  */
-int ban_state_save(const struct ban_policy *p, const char *path);
+struct ban_state *ban_state_open(const char *path, struct ban_policy *p,
+    struct ban_state_stats *st, char *err, size_t errlen);
 
 /*
- * The same in two steps, for the ban path: ban_state_save_nosync()
- * writes and renames without fsync (a kill -9 of the process can no
- * longer lose what it wrote: the kernel has it), so it can come before
- * the firewall commit at little cost; ban_state_sync() then makes the
- * file in place durable (fsync of file and directory) against a crash
- * of the machine. Both return 0, or -1 with a log line.
+ * Appends len bytes of records (ban_state_fmt_*) to the journal with
+ * one write, counting them as nrecords. No fsync: see
+ * ban_state_flush(). Returns 0, or -1 with a log line.
  */
-int ban_state_save_nosync(const struct ban_policy *p, const char *path);
-int ban_state_sync(const char *path);
+int ban_state_append(struct ban_state *s, const char *buf, size_t len,
+    size_t nrecords);
+
+/* Makes what was appended durable (fdatasync). 0, or -1 with a log line. */
+int ban_state_flush(struct ban_state *s);
 
 /*
- * Reads path into p through ban_policy_restore(). A missing file is no
- * error (first start). A malformed line is logged as "path:line: why"
- * and skipped; a missing or unknown version header rejects the file.
- * Fills *st (may be NULL). Returns 0, or -1 with a log line when the file
- * cannot be read or its header is wrong.
+ * Writes a new snapshot of the bans act[0..nact) and the history
+ * past[0..npast), then starts an empty journal (each file through a
+ * temp file, fsync and rename). Returns 0, or -1 with a log line (the
+ * old snapshot and journal are then still whole and in use).
  */
-int ban_state_load(struct ban_policy *p, const char *path,
-    struct ban_state_stats *st);
+int ban_state_compact(struct ban_state *s, const struct ban *act,
+    size_t nact, const struct ban *past, size_t npast);
+
+/* The same with everything p holds (at start, and for tests). */
+int ban_state_save(struct ban_state *s, const struct ban_policy *p);
+
+/* True once the journal holds more records than its bound. */
+bool ban_state_wants_compaction(const struct ban_state *s);
+
+/* Journal records since the snapshot. */
+size_t ban_state_records(const struct ban_state *s);
+
+/* Flushes, closes and unlocks; NULL is a no-op. */
+void ban_state_close(struct ban_state *s);
+
+/*
+ * Formats the journal record of a ban that started or changed, or of
+ * one that ended at when, into buf (BAN_STATE_REC_MAX bytes). Returns
+ * its length.
+ */
+#define BAN_STATE_REC_MAX 256
+size_t ban_state_fmt_ban(char *buf, const struct ban *b);
+size_t ban_state_fmt_unban(char *buf, const struct ban *b, wb_usec when);
+
+/* ---- enforcer --------------------------------------------------------- */
+
+/*
+ * The thread that applies decisions: the capture thread hands each ban
+ * and unban over without waiting, the enforcer journals and commits
+ * them in batches. See bans/enforcer.c for the design and the
+ * durability rule.
+ */
+struct ban_enforcer;
+
+struct ban_enforcer_config {
+	const struct ban_backend *backend;	/* open; the enforcer's now */
+	struct ban_state	*state;		/* NULL: nothing persisted */
+	size_t			 queue;		/* ring, operations: 65536 */
+	size_t			 batch;		/* per commit at most: 8192 */
+	wb_usec			 fsync_delay;	/* 50 ms: fsyncs grouped */
+	wb_usec			 rearm_every;	/* 0: 60 s; long bans looked at */
+};
+
+#define BAN_LAT_BUCKETS	15
+/* Upper bounds (seconds) of the latency histogram; a 16th is +Inf. */
+extern const double ban_latency_bounds[BAN_LAT_BUCKETS];
+
+struct ban_enforcer_stats {
+	uint64_t	 queued;	/* operations handed over */
+	uint64_t	 applied;	/* of those, committed */
+	uint64_t	 batches;	/* commits */
+	uint64_t	 largest;	/* most operations in one commit */
+	uint64_t	 deferred;	/* found the queue full (resync owed) */
+	uint64_t	 resyncs;	/* full resyncs done */
+	uint64_t	 rearmed;	/* long bans given a new kernel timeout */
+	uint64_t	 compactions;	/* snapshots written */
+	uint64_t	 commit_errors;
+	uint64_t	 journal_errors;
+	size_t		 depth;		/* in the queue now */
+	size_t		 pending;	/* handed over, not yet committed */
+	struct ban_fw_stats fw;		/* the backend's, after the last commit */
+	/* hand-over to commit: counts per bucket (last: +Inf) */
+	uint64_t	 lat_buckets[BAN_LAT_BUCKETS + 1];
+	double		 lat_sum;	/* seconds */
+	uint64_t	 lat_count;
+};
+
+/*
+ * Starts the thread. From then on only it may use c->backend and
+ * c->state until ban_enforcer_stop(). Returns NULL with err.
+ */
+struct ban_enforcer *ban_enforcer_start(const struct ban_enforcer_config *c,
+    char *err, size_t errlen);
+
+/*
+ * Hands a ban (that started or changed) or an unban (that ended at
+ * when) over. Never blocks: returns 0 when queued, 1 when the queue was
+ * full; then the enforcer is owed a resync, which ban_enforcer_poll()
+ * sends from the policy once there is room (the decision is applied
+ * late, not lost).
+ */
+int ban_enforcer_ban(struct ban_enforcer *e, const struct ban *b);
+int ban_enforcer_unban(struct ban_enforcer *e, const struct ban *b,
+    wb_usec when);
+
+/*
+ * Call on every turn of the capture loop: sends an owed resync, or the
+ * snapshot the journal's compaction asks for, both copied from p.
+ */
+void ban_enforcer_poll(struct ban_enforcer *e, const struct ban_policy *p);
+
+/*
+ * Waits until everything handed over is committed (an owed resync
+ * included, taken from p). Returns 0, or -1 after timeout_ms.
+ */
+int ban_enforcer_drain(struct ban_enforcer *e, const struct ban_policy *p,
+    int timeout_ms);
+
+void ban_enforcer_stats(struct ban_enforcer *e, struct ban_enforcer_stats *st);
+
+/*
+ * Drains (when p is not NULL: at most 10 s), fsyncs the journal, stops
+ * the thread and frees e. The backend and the state stay open, the
+ * caller's again. NULL is a no-op.
+ */
+void ban_enforcer_stop(struct ban_enforcer *e, const struct ban_policy *p);
 
 /*
  * Brings backend b (open) in line with p at time now, for the start of

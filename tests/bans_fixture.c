@@ -85,16 +85,19 @@ policy(int maxretry, size_t max_tracked)
 const char *
 tmp_path(const char *name)
 {
-	static char path[PATH_MAX + 64];
+	/* Several at once stay valid: the last 16 results. */
+	static char paths[16][PATH_MAX + 64];
+	static unsigned next;
+	char *path = paths[next++ % 16];
 
 	if (tmpdir[0] == '\0') {
 		const char *base = getenv("TMPDIR");
 
-		(void)snprintf(tmpdir, sizeof(tmpdir), "%s/check_bans_fixture.XXXXXX",
+		(void)snprintf(tmpdir, sizeof(tmpdir), "%s/check_bans.XXXXXX",
 		    base != NULL && base[0] != '\0' ? base : "/tmp");
 		ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	}
-	(void)snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	(void)snprintf(path, sizeof(paths[0]), "%s/%s", tmpdir, name);
 	return path;
 }
 

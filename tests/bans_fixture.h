@@ -39,7 +39,10 @@ struct ban	 mkban(const char *addr, const char *rule, wb_usec start,
 /* This test's temporary directory ("" before tmp_path made it). */
 extern char	 tmpdir[];
 
-/* name inside this test's temporary directory (made on first use). */
+/*
+ * name inside this test's temporary directory (made on first use); the
+ * last 16 results stay valid.
+ */
 const char	*tmp_path(const char *name);
 void		 write_file(const char *path, const char *text);
 /* The file's first 8 KiB (static buffer), or NULL. */

@@ -1,7 +1,7 @@
 /*
  * check_policy.c - unit tests of the policy of bans/ (offence windows,
  * weights, the increment, ignoreip, manual bans, expiry, the cap) and of
- * its parsers of durations and CIDRs. Time is always a number the test
+ * its parser of CIDRs. Time is always a number the test
  * passes: no test sleeps.
  */
 #include <check.h>
@@ -21,44 +21,8 @@
 #include "../bans/bans_int.h"
 #include "bans_fixture.h"
 
-/* ---- util: durations and CIDRs ---------------------------------------- */
+/* ---- util: CIDRs ---------------------------------------- */
 
-static const struct {
-	const char	*s;
-	int		 rc;
-	wb_usec		 v;
-} durations[] = {
-	{ "0", 0, 0 },
-	{ "90", 0, S(90) },
-	{ "3s", 0, S(3) },
-	{ "10m", 0, S(600) },
-	{ "1h", 0, S(3600) },
-	{ "2d", 0, S(2 * 86400) },
-	{ "1w", 0, S(7 * 86400) },
-	{ "", -1, 0 },
-	{ "-5", -1, 0 },
-	{ "+5", -1, 0 },
-	{ " 5", -1, 0 },
-	{ "5x", -1, 0 },
-	{ "5mm", -1, 0 },
-	{ "h", -1, 0 },
-	{ "99999999999999999999", -1, 0 },
-	{ "9999999999999w", -1, 0 },
-};
-
-START_TEST(test_duration)
-{
-	wb_usec v = -7;
-	int rc = ban_duration_parse(durations[_i].s, &v);
-
-	ck_assert_msg(rc == durations[_i].rc, "\"%s\": rc %d",
-	    durations[_i].s, rc);
-	if (rc == 0)
-		ck_assert_int_eq(v, durations[_i].v);
-	else
-		ck_assert_int_eq(v, -7);
-}
-END_TEST
 
 static const struct {
 	const char	*s;
@@ -363,7 +327,7 @@ START_TEST(test_ignoreip)
 	ck_assert_uint_eq(st.ignored, ignores[_i].ignored ? 1 : 0);
 	/* A manual ban of an ignored address is refused, with a log line. */
 	if (ignores[_i].ignored) {
-		ck_assert_int_eq(ban_policy_ban(p, &a, NULL, S(60), T0, NULL),
+		ck_assert_int_eq(ban_policy_ban(p, &a, -1, NULL, S(60), T0, NULL),
 		    -1);
 		ck_assert_int_eq(log_lines, 1);
 	}
@@ -406,24 +370,24 @@ START_TEST(test_manual)
 
 	hook_calls = 0;
 	ban_policy_set_hook(p, hook, NULL);
-	ck_assert_int_eq(ban_policy_ban(p, &a, NULL, S(90), T0, &b), 1);
+	ck_assert_int_eq(ban_policy_ban(p, &a, -1, NULL, S(90), T0, &b), 1);
 	ck_assert_str_eq(b.rule, "manual");
 	ck_assert_int_eq(b.expiry, T0 + S(90));
 	ck_assert_int_eq(b.count, 1);
 	ck_assert_int_eq(hook_calls, 1);
 	ck_assert(wb_addr_eq(&hook_last.addr, &a));
 	/* Again: no new ban, the expiry moves, no hook. */
-	ck_assert_int_eq(ban_policy_ban(p, &a, NULL, S(500), T0 + S(10), &b),
+	ck_assert_int_eq(ban_policy_ban(p, &a, -1, NULL, S(500), T0 + S(10), &b),
 	    0);
 	ck_assert_int_eq(b.expiry, T0 + S(510));
 	ck_assert_int_eq(hook_calls, 1);
 	/* Unban: 1, then 0. */
-	ck_assert_int_eq(ban_policy_unban(p, &a, T0 + S(20), &b), 1);
+	ck_assert_int_eq(ban_policy_unban(p, &a, -1, T0 + S(20), &b), 1);
 	ck_assert_int_eq(b.expiry, T0 + S(20));
-	ck_assert_int_eq(ban_policy_unban(p, &a, T0 + S(21), &b), 0);
+	ck_assert_int_eq(ban_policy_unban(p, &a, -1, T0 + S(21), &b), 0);
 	ck_assert(!ban_policy_get(p, &a, NULL));
 	/* Duration 0 takes the increment: the second ban is 2 h. */
-	ck_assert_int_eq(ban_policy_ban(p, &a, "ops", 0, T0 + S(30), &b), 1);
+	ck_assert_int_eq(ban_policy_ban(p, &a, -1, "ops", 0, T0 + S(30), &b), 1);
 	ck_assert_str_eq(b.rule, "ops");
 	ck_assert_int_eq(b.count, 2);
 	ck_assert_int_eq(b.expiry - b.start, S(7200));
@@ -435,9 +399,9 @@ START_TEST(test_manual)
 	ck_assert_str_eq(hook_last.rule, "sync");
 	/* Bad input. */
 	memset(&a, 0, sizeof(a));
-	ck_assert_int_eq(ban_policy_ban(p, &a, NULL, S(1), T0, NULL), -1);
+	ck_assert_int_eq(ban_policy_ban(p, &a, -1, NULL, S(1), T0, NULL), -1);
 	ck_assert_int_eq(ban_policy_offence(p, &a, "x", 1, T0, NULL), -1);
-	ck_assert_int_eq(ban_policy_unban(p, &a, T0, NULL), 0);
+	ck_assert_int_eq(ban_policy_unban(p, &a, -1, T0, NULL), 0);
 	ban_policy_free(p);
 }
 END_TEST
@@ -451,7 +415,7 @@ START_TEST(test_unban_resets_window)
 	ck_assert_int_eq(ban_policy_offence(p, &a, "auth", 1, T0, NULL), 0);
 	ck_assert_int_eq(ban_policy_offence(p, &a, "auth", 2, T0 + 1, NULL),
 	    1);
-	ck_assert_int_eq(ban_policy_unban(p, &a, T0 + 2, NULL), 1);
+	ck_assert_int_eq(ban_policy_unban(p, &a, -1, T0 + 2, NULL), 1);
 	ck_assert_int_eq(ban_policy_offence(p, &a, "auth", 1, T0 + 3, NULL),
 	    0);
 	ck_assert_int_eq(ban_policy_offence(p, &a, "auth", 1, T0 + 4, NULL),
@@ -473,9 +437,9 @@ START_TEST(test_expiry)
 
 	ck_assert(!ban_policy_next_expiry(p, &when));
 	ck_assert_uint_eq(ban_policy_expire(p, T0, collect, &got), 0);
-	ck_assert_int_eq(ban_policy_ban(p, &a, NULL, S(300), T0, NULL), 1);
-	ck_assert_int_eq(ban_policy_ban(p, &b, NULL, S(100), T0, NULL), 1);
-	ck_assert_int_eq(ban_policy_ban(p, &c, NULL, S(200), T0, NULL), 1);
+	ck_assert_int_eq(ban_policy_ban(p, &a, -1, NULL, S(300), T0, NULL), 1);
+	ck_assert_int_eq(ban_policy_ban(p, &b, -1, NULL, S(100), T0, NULL), 1);
+	ck_assert_int_eq(ban_policy_ban(p, &c, -1, NULL, S(200), T0, NULL), 1);
 	ck_assert(ban_policy_next_expiry(p, &when));
 	ck_assert_int_eq(when, T0 + S(100));
 	/* One microsecond early: nothing; on the dot: b. */
@@ -591,9 +555,13 @@ START_TEST(test_cap_keeps_bans)
 		    T0 + S(3602), NULL), 0);
 		ban_policy_stats(p, &st);
 		ck_assert_uint_eq(st.untracked, 1);
-		ck_assert_int_eq(ban_policy_ban(p, &n, NULL, S(5),
+		ck_assert_int_eq(ban_policy_ban(p, &n, -1, NULL, S(5),
 		    T0 + S(3602), NULL), -1);
-		ck_assert_int_eq(log_lines, 1);
+		/* The cap said once that it was reached, then the refusal. */
+		ck_assert_int_eq(log_lines, 2);
+		ck_assert_ptr_nonnull(strstr(log_last, "every tracked"));
+		ban_policy_stats(p, &st);
+		ck_assert_uint_ge(st.full, 1);
 	}
 	for (i = 0; i < 3; i++) {
 		(void)snprintf(s, sizeof(s), "192.0.2.%d", i + 1);
@@ -622,11 +590,12 @@ START_TEST(test_cap_many)
 	struct wb_addr a = A("2001:db8::");
 	unsigned i;
 
+	/* 20,000 different /64s (one /64 is one offender). */
 	for (i = 0; i < 20000; i++) {
-		a.a[12] = (uint8_t)(i >> 24);
-		a.a[13] = (uint8_t)(i >> 16);
-		a.a[14] = (uint8_t)(i >> 8);
-		a.a[15] = (uint8_t)i;
+		a.a[4] = (uint8_t)(i >> 24);
+		a.a[5] = (uint8_t)(i >> 16);
+		a.a[6] = (uint8_t)(i >> 8);
+		a.a[7] = (uint8_t)i;
 		ck_assert_int_ge(ban_policy_offence(p, &a, "x",
 		    i % 7 == 0 ? 3 : 1, T0 + i, NULL), 0);
 	}
@@ -634,6 +603,156 @@ START_TEST(test_cap_many)
 	ck_assert_uint_le(st.tracked, 1000);
 	ck_assert_uint_eq(st.tracked, 1000);
 	ck_assert_uint_le(st.banned, 1000);
+	ban_policy_free(p);
+}
+END_TEST
+
+/* ---- policy: prefixes -------------------------------------------------- */
+
+static struct ban_policy *
+prefix_policy(int prefix4, int prefix6, int maxretry)
+{
+	struct ban_policy_config c;
+	struct ban_policy *p;
+	char err[128];
+
+	ban_policy_defaults(&c);
+	c.seed = 42;
+	c.maxretry = maxretry;
+	c.prefix4 = prefix4;
+	c.prefix6 = prefix6;
+	p = ban_policy_new(&c, err, sizeof(err));
+	ck_assert_msg(p != NULL, "ban_policy_new: %s", err);
+	return p;
+}
+
+/*
+ * Offences from addr1 then addr2 (weight 1 each, maxretry 2): when both
+ * are in one prefix of the policy the second bans it, and the ban is
+ * what `want` says (prefix text), else nothing is banned.
+ */
+static const struct {
+	int		 p4, p6;
+	const char	*ignore;	/* ignoreip, or NULL */
+	const char	*addr1, *addr2;
+	const char	*want;		/* the ban, or NULL: none */
+} groups[] = {
+	/* The /64 is one offender: rotating inside it does not help. */
+	{ 32, 64, NULL, "2001:db8:1:2::5", "2001:db8:1:2:ffff::9",
+	    "2001:db8:1:2::/64" },
+	{ 32, 64, NULL, "2001:db8:1:2::5", "2001:db8:1:3::5", NULL },
+	{ 32, 48, NULL, "2001:db8:1:2::5", "2001:db8:1:3::5",
+	    "2001:db8:1::/48" },
+	{ 32, 128, NULL, "2001:db8:1:2::5", "2001:db8:1:2::6", NULL },
+	{ 32, 128, NULL, "2001:db8:1:2::5", "2001:db8:1:2::5",
+	    "2001:db8:1:2::5" },
+	/* IPv4 is per address by default; /24 groups when asked. */
+	{ 32, 64, NULL, "192.0.2.1", "192.0.2.2", NULL },
+	{ 24, 64, NULL, "192.0.2.1", "192.0.2.200", "192.0.2.0/24" },
+	{ 24, 64, NULL, "192.0.2.1", "192.0.3.1", NULL },
+	/* An IPv4-mapped IPv6 address is its IPv4 address. */
+	{ 32, 64, NULL, "::ffff:192.0.2.7", "192.0.2.7", "192.0.2.7" },
+	/* A prefix holding an ignored address falls back to the address. */
+	{ 32, 64, "2001:db8:1:2::1", "2001:db8:1:2::5", "2001:db8:1:2::6",
+	    NULL },
+	{ 32, 64, "2001:db8:1:2::1", "2001:db8:1:2::5", "2001:db8:1:2::5",
+	    "2001:db8:1:2::5" },
+	{ 24, 64, "192.0.2.0/28", "192.0.2.77", "192.0.2.77", "192.0.2.77" },
+	/* Never banned, whatever the policy says. */
+	{ 32, 64, NULL, "0.0.0.0", "0.0.0.0", NULL },
+	{ 32, 64, NULL, "255.255.255.255", "255.255.255.255", NULL },
+	{ 32, 64, NULL, "224.0.0.1", "224.0.0.1", NULL },
+	{ 32, 64, NULL, "127.0.0.9", "127.0.0.9", NULL },
+	{ 32, 64, NULL, "::1", "::1", NULL },
+	{ 32, 64, NULL, "::", "::", NULL },
+	{ 32, 64, NULL, "ff02::1", "ff02::1", NULL },
+};
+
+START_TEST(test_prefix_groups)
+{
+	struct ban_policy *p = prefix_policy(groups[_i].p4, groups[_i].p6, 2);
+	struct wb_addr a1 = A(groups[_i].addr1), a2 = A(groups[_i].addr2);
+	char buf[WB_PREFIX_STRLEN];
+	struct ban b, got;
+	int rc;
+
+	if (groups[_i].ignore != NULL)
+		ck_assert_int_eq(ban_policy_ignore(p, groups[_i].ignore), 0);
+	ck_assert_int_eq(ban_policy_offence(p, &a1, "relay", 1, T0, NULL), 0);
+	rc = ban_policy_offence(p, &a2, "relay", 1, T0 + 1, &b);
+	if (groups[_i].want == NULL) {
+		ck_assert_int_eq(rc, 0);
+		ck_assert(!ban_policy_get(p, &a2, NULL));
+	} else {
+		ck_assert_int_eq(rc, 1);
+		ck_assert_str_eq(wb_prefix_str(&b.addr, b.bits, buf),
+		    groups[_i].want);
+		/* Both addresses are covered by it now. */
+		ck_assert(ban_policy_get(p, &a1, &got));
+		ck_assert(ban_policy_get(p, &a2, &got));
+		ck_assert(wb_addr_eq(&got.addr, &b.addr));
+		ck_assert_int_eq(got.bits, b.bits);
+	}
+	ban_policy_free(p);
+}
+END_TEST
+
+/* Manual prefix bans: covering lookups, offences inside, unban by address. */
+START_TEST(test_prefix_manual)
+{
+	struct ban_policy *p = prefix_policy(32, 64, 1);
+	struct wb_addr net = A("2001:db8:5::"), in = A("2001:db8:5:7::1"),
+	    out = A("2001:db8:6::1"), v4 = A("198.51.100.0"),
+	    v4in = A("198.51.100.20");
+	struct ban_policy_stats st;
+	struct ban b;
+
+	ck_assert_int_eq(ban_policy_ban(p, &net, 48, NULL, S(60), T0, &b), 1);
+	ck_assert_int_eq(b.bits, 48);
+	ck_assert(ban_policy_get(p, &in, &b));
+	ck_assert_int_eq(b.bits, 48);
+	ck_assert(!ban_policy_get(p, &out, NULL));
+	/* An offence from inside the /48 is one "while banned". */
+	ck_assert_int_eq(ban_policy_offence(p, &in, "relay", 1, T0, NULL), 0);
+	ban_policy_stats(p, &st);
+	ck_assert_uint_eq(st.while_banned, 1);
+	/* Host bits of a manual prefix are cleared. */
+	ck_assert_int_eq(ban_policy_ban(p, &v4in, 24, NULL, S(60), T0, &b), 1);
+	ck_assert(wb_addr_eq(&b.addr, &v4));
+	/* Unban by an address inside lifts the covering ban. */
+	ck_assert_int_eq(ban_policy_unban(p, &in, -1, T0 + 1, &b), 1);
+	ck_assert_int_eq(b.bits, 48);
+	ck_assert(!ban_policy_get(p, &in, NULL));
+	/* Unban of an exact prefix that is not banned does nothing. */
+	ck_assert_int_eq(ban_policy_unban(p, &v4in, 32, T0 + 1, NULL), 0);
+	ck_assert_int_eq(ban_policy_unban(p, &v4in, 24, T0 + 1, NULL), 1);
+	ban_policy_free(p);
+}
+END_TEST
+
+/* What a manual ban refuses: never-banned ranges and ignored addresses. */
+static const struct {
+	const char	*addr;
+	int		 bits;
+} refused_bans[] = {
+	{ "0.0.0.0", 32 }, { "0.0.0.0", 0 }, { "255.255.255.255", 32 },
+	{ "224.0.0.1", 32 }, { "239.1.2.3", 32 }, { "127.0.0.1", 32 },
+	{ "127.1.2.3", 32 }, { "::", 128 }, { "::1", 128 }, { "ff02::1", 128 },
+	{ "::", 0 }, { "192.0.0.0", 2 },	/* holds 224/4... */
+	{ "192.0.2.0", 24 },			/* holds the ignored .9 */
+	{ "192.0.2.9", 32 },
+};
+
+START_TEST(test_prefix_refused)
+{
+	struct ban_policy *p = prefix_policy(32, 64, 1);
+	struct wb_addr a = A(refused_bans[_i].addr);
+
+	ck_assert_int_eq(ban_policy_ignore(p, "192.0.2.9"), 0);
+	ck_assert_int_eq(ban_policy_ban(p, &a, refused_bans[_i].bits, NULL,
+	    S(60), T0, NULL), -1);
+	ck_assert_int_eq(log_lines, 1);
+	ck_assert(!ban_policy_get(p, &a, NULL));
 	ban_policy_free(p);
 }
 END_TEST
@@ -646,14 +765,19 @@ static const struct {
 	wb_usec		 findtime, bantime, bantime_max;
 	double		 factor;
 	size_t		 tracked;
+	int		 p4, p6;	/* 0: the default */
 } bad_configs[] = {
-	{ "maxretry", 0, S(600), S(3600), S(7200), 2, 10 },
-	{ "maxretry", 1001, S(600), S(3600), S(7200), 2, 10 },
-	{ "findtime", 3, 0, S(3600), S(7200), 2, 10 },
-	{ "bantime", 3, S(600), 0, S(7200), 2, 10 },
-	{ "bantime_factor", 3, S(600), S(3600), S(7200), 0.5, 10 },
-	{ "bantime_max", 3, S(600), S(3600), S(60), 2, 10 },
-	{ "max_tracked", 3, S(600), S(3600), S(7200), 2, 0 },
+	{ "maxretry", 0, S(600), S(3600), S(7200), 2, 10, 0, 0 },
+	{ "maxretry", 1001, S(600), S(3600), S(7200), 2, 10, 0, 0 },
+	{ "findtime", 3, 0, S(3600), S(7200), 2, 10, 0, 0 },
+	{ "bantime", 3, S(600), 0, S(7200), 2, 10, 0, 0 },
+	{ "bantime_factor", 3, S(600), S(3600), S(7200), 0.5, 10, 0, 0 },
+	{ "bantime_max", 3, S(600), S(3600), S(60), 2, 10, 0, 0 },
+	{ "max_tracked", 3, S(600), S(3600), S(7200), 2, 0, 0, 0 },
+	{ "ipv4_prefix", 3, S(600), S(3600), S(7200), 2, 10, 7, 0 },
+	{ "ipv4_prefix", 3, S(600), S(3600), S(7200), 2, 10, 33, 0 },
+	{ "ipv6_prefix", 3, S(600), S(3600), S(7200), 2, 10, 0, 31 },
+	{ "ipv6_prefix", 3, S(600), S(3600), S(7200), 2, 10, 0, 129 },
 };
 
 START_TEST(test_bad_config)
@@ -668,6 +792,10 @@ START_TEST(test_bad_config)
 	c.bantime_max = bad_configs[_i].bantime_max;
 	c.bantime_factor = bad_configs[_i].factor;
 	c.max_tracked = bad_configs[_i].tracked;
+	if (bad_configs[_i].p4 != 0)
+		c.prefix4 = bad_configs[_i].p4;
+	if (bad_configs[_i].p6 != 0)
+		c.prefix6 = bad_configs[_i].p6;
 	ck_assert_ptr_null(ban_policy_new(&c, err, sizeof(err)));
 	ck_assert_msg(strstr(err, bad_configs[_i].key) != NULL, "%s", err);
 }
@@ -715,7 +843,6 @@ suite(void)
 	TCase *t;
 
 	t = tc(s, "util");
-	tcase_add_loop_test(t, test_duration, 0, N(durations));
 	tcase_add_loop_test(t, test_cidr, 0, N(cidrs));
 	tcase_add_test(t, test_log_default);
 
@@ -747,6 +874,11 @@ suite(void)
 	tcase_add_test(t, test_cap_evicts_oldest);
 	tcase_add_test(t, test_cap_keeps_bans);
 	tcase_add_test(t, test_cap_many);
+
+	t = tc(s, "prefix");
+	tcase_add_loop_test(t, test_prefix_groups, 0, N(groups));
+	tcase_add_test(t, test_prefix_manual);
+	tcase_add_loop_test(t, test_prefix_refused, 0, N(refused_bans));
 
 	t = tc(s, "config");
 	tcase_add_loop_test(t, test_bad_config, 0, N(bad_configs));
