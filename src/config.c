@@ -21,10 +21,10 @@ static const char *const capture_keys[] = { "interface", "ports", "servers",
 	"checksums", "max_streams", "idle_timeout", NULL };
 static const char *const policy_keys[] = { "maxretry", "findtime",
 	"bantime", "bantime_factor", "bantime_max", "ignoreip", "ignoreself",
-	NULL };
+	"ipv4_prefix", "ipv6_prefix", "max_tracked", NULL };
 static const char *const firewall_keys[] = { "backend", "chain",
 	"allports", "target", "ban_command", "unban_command", "forward",
-	"keep_on_exit", NULL };
+	"keep_on_exit", "table", "set4", "set6", "maxelem", NULL };
 static const char *const paths_keys[] = { "state", "socket", "events",
 	NULL };
 static const char *const rule_keys[] = { "code", "command", "pattern",

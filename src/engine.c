@@ -11,21 +11,13 @@
 #include <string.h>
 
 #include "engine.h"
-#include "json.h"
+#include "events.h"
 
 struct conn {
 	struct engine		*e;
 	struct sniff_conn	*sc;
 	struct smtp_session	*smtp;
 	struct conn		*prev, *next;	/* e->conns */
-};
-
-static const char *const close_names[] = {
-	[SNIFF_CLOSE_FIN] = "fin",
-	[SNIFF_CLOSE_RST] = "rst",
-	[SNIFF_CLOSE_TIMEOUT] = "timeout",
-	[SNIFF_CLOSE_EOF] = "eof",
-	[SNIFF_CLOSE_EVICTED] = "evicted",
 };
 
 size_t
@@ -39,21 +31,12 @@ engine_rule_index(const struct engine *e, const struct smtp_rule_info *r)
 	return ENGINE_MAX_RULES - 1;
 }
 
-/* "client":..,"client_port":..,"server":..,"server_port":.. */
-static void
-json_peers(FILE *fp, const struct sniff_conn *sc)
-{
-	char a[WB_ADDR_STRLEN], b[WB_ADDR_STRLEN];
-
-	fprintf(fp, "\"client\":\"%s\",\"client_port\":%u,"
-	    "\"server\":\"%s\",\"server_port\":%u",
-	    wb_addr_str(&sc->client, a), sc->client_port,
-	    wb_addr_str(&sc->server, b), sc->server_port);
-}
-
+/* The command a reply answers, as the event stream names it. */
 static const char *
-json_cmd(enum smtp_cmd c)
+event_cmd(enum smtp_cmd c)
 {
+	if (c == SMTP_CMD_NONE)
+		return NULL;
 	/* An answer to an AUTH response is an answer to the AUTH. */
 	return c == SMTP_CMD_AUTH_DATA ? "AUTH" : smtp_cmd_name(c);
 }
@@ -75,39 +58,16 @@ on_reply(struct conn *c, const struct smtp_event *ev)
 		e->st.hits[engine_rule_index(e, r)]++;
 	else
 		e->st.unmatched++;
-	if (e->json != NULL) {
-		fputs("{\"event\":\"reject\",\"ts\":", e->json);
-		json_ts(e->json, ev->ts);
-		fputc(',', e->json);
-		json_peers(e->json, c->sc);
-		fputs(",\"command\":", e->json);
-		if (ev->cmd == SMTP_CMD_NONE)
-			fputs("null", e->json);
-		else
-			json_str(e->json, json_cmd(ev->cmd),
-			    strlen(json_cmd(ev->cmd)));
-		fputs(",\"arg\":", e->json);
-		json_str(e->json, ev->arg, ev->arg_len);
-		fprintf(e->json, ",\"code\":%d,\"text\":", ev->code);
-		json_str(e->json, ev->text, ev->text_len);
-		fputs(",\"rule\":", e->json);
-		if (r != NULL)
-			json_str(e->json, r->name, strlen(r->name));
-		else
-			fputs("null", e->json);
-		fprintf(e->json, ",\"offence\":%s%s%s}\n",
-		    offence ? "true" : "false",
-		    ev->flags & SMTP_F_GREETING ? ",\"greeting\":true" : "",
-		    ev->flags & SMTP_F_UNSOLICITED ?
-		    ",\"unsolicited\":true" : "");
-	}
+	if (e->ev != NULL)
+		events_reject(e->ev, c->sc, ev, event_cmd(ev->cmd),
+		    r != NULL ? r->name : NULL, offence);
 	if (offence) {
-		struct offence o = {
+		struct engine_offence o = {
 			.client = c->sc->client,
+			.server = c->sc->server,
 			.rule = r->name,
 			.weight = r->weight,
 			.ts = ev->ts,
-			.conn = c->sc,
 		};
 
 		e->st.offences++;
@@ -131,15 +91,8 @@ on_smtp(const struct smtp_event *ev, void *arg)
 		break;
 	case SMTP_EV_ANOMALY:
 		e->st.anomalies++;
-		if (e->json != NULL && e->json_all) {
-			fputs("{\"event\":\"anomaly\",\"ts\":", e->json);
-			json_ts(e->json, ev->ts);
-			fputc(',', e->json);
-			json_peers(e->json, c->sc);
-			fprintf(e->json, ",\"anomaly\":\"%s\",\"from\":\"%s\"}"
-			    "\n", smtp_anomaly_name(ev->anomaly),
-			    ev->dir == SMTP_FROM_SERVER ? "server" : "client");
-		}
+		if (e->ev != NULL && e->json_all)
+			events_anomaly(e->ev, c->sc, ev);
 		break;
 	default:
 		break;
@@ -200,20 +153,8 @@ on_close(void *arg, struct sniff_conn *sc, enum sniff_close how, wb_usec ts)
 	c->sc = sc;
 	smtp_end(c->smtp, ts, on_smtp, c);
 	sum = smtp_summary(c->smtp);
-	if (e->json != NULL) {
-		fputs("{\"event\":\"session\",\"ts\":", e->json);
-		json_ts(e->json, ts);
-		fputc(',', e->json);
-		json_peers(e->json, sc);
-		fputs(",\"helo\":", e->json);
-		json_str(e->json, sum->helo, strlen(sum->helo));
-		fprintf(e->json, ",\"tls\":\"%s\",\"commands\":%u,"
-		    "\"replies\":%u,\"rejects\":%u,\"closed\":\"%s\"}\n",
-		    smtp_tls_name(sum->tls), sum->commands, sum->replies,
-		    sum->rejects,
-		    (unsigned)how < sizeof(close_names) / sizeof(close_names[0])
-		    ? close_names[how] : "?");
-	}
+	if (e->ev != NULL)
+		events_session(e->ev, sc, sum, how, ts);
 	smtp_session_free(c->smtp);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -227,7 +168,7 @@ on_close(void *arg, struct sniff_conn *sc, enum sniff_close how, wb_usec ts)
 }
 
 size_t
-engine_foreach_client(struct engine *e, const struct wb_addr *a,
+engine_foreach_client(struct engine *e, const struct wb_addr *net, int bits,
     void (*fn)(void *arg, struct sniff_conn *c), void *arg)
 {
 	struct conn *c, *next;
@@ -235,7 +176,7 @@ engine_foreach_client(struct engine *e, const struct wb_addr *a,
 
 	for (c = e->conns; c != NULL; c = next) {
 		next = c->next;		/* fn may close c */
-		if (wb_addr_eq(&c->sc->client, a)) {
+		if (wb_addr_in(&c->sc->client, net, bits)) {
 			fn(arg, c->sc);
 			n++;
 		}

@@ -13,15 +13,17 @@
 #include "smtp.h"
 #include "sniffer.h"
 
+struct events;
+
 #define ENGINE_MAX_RULES 128
 
-/* One offence: a reply a rule with offence=yes matched. */
-struct offence {
+/* One offence: a reply a rule with offence=yes matched. A plain value. */
+struct engine_offence {
 	struct wb_addr	 client;
+	struct wb_addr	 server;
 	const char	*rule;
 	int		 weight;
 	wb_usec		 ts;
-	struct sniff_conn *conn;	/* still open; valid during the call */
 };
 
 struct engine_stats {
@@ -35,11 +37,11 @@ struct engine_stats {
 struct engine {
 	struct smtp_rules *rules;
 	struct smtp_limits limits;
-	FILE		*json;		/* event stream, or NULL */
+	struct events	*ev;		/* event stream, or NULL */
 	bool		 json_all;	/* also commands' anomalies */
 	struct engine_stats st;
 	/* Called for every offence (may be NULL). */
-	void		(*on_offence)(void *arg, const struct offence *o);
+	void		(*on_offence)(void *arg, const struct engine_offence *o);
 	void		*offence_arg;
 	/* Called with the packet time before each chunk (may be NULL). */
 	void		(*tick)(void *arg, wb_usec now);
@@ -49,11 +51,12 @@ struct engine {
 };
 
 /*
- * Calls fn(arg, conn) for every open connection of client a: how a ban
- * cuts the sessions its address holds. Returns how many.
+ * Calls fn(arg, conn) for every open connection whose client is in
+ * net/bits: how a ban cuts the sessions its prefix holds. Returns how
+ * many.
  */
-size_t engine_foreach_client(struct engine *e, const struct wb_addr *a,
-    void (*fn)(void *arg, struct sniff_conn *c), void *arg);
+size_t engine_foreach_client(struct engine *e, const struct wb_addr *net,
+    int bits, void (*fn)(void *arg, struct sniff_conn *c), void *arg);
 
 /* The handlers to give the sniffer; arg is the engine. */
 void engine_handlers(struct engine *e, struct sniff_handlers *h);

@@ -34,8 +34,11 @@ usage(FILE *fp)
 "                            the configured firewall backend\n"
 "  status                    counters of the running watch\n"
 "  list                      addresses banned now, rule, time left\n"
-"  ban ADDR [--for DURATION] ban by hand (default: the policy's bantime)\n"
-"  unban ADDR                lift a ban\n"
+"  ban ADDR[/BITS] [--for DURATION] [--force]\n"
+"                            ban an address or prefix by hand (default:\n"
+"                            the policy's bantime; at most\n"
+"                            policy.bantime_max unless --force)\n"
+"  unban ADDR[/BITS]         lift a ban (an address: the ban covering it)\n"
 "  rules                     print the rule set in force\n"
 "  config                    print the configuration in force\n"
 "\n"
@@ -51,6 +54,7 @@ usage(FILE *fp)
 "  --json      (replay) print events as JSON Lines\n"
 "  --apply     (replay) really ban, through firewall.backend\n"
 "  --for DUR   (ban) how long: 30s, 10m, 1h, 2d, 1w\n"
+"  --force     (ban) longer than policy.bantime_max\n"
 "  -h, --help  this text\n"
 "  -V, --version\n"
 "\n"
@@ -98,22 +102,26 @@ cmd_control(struct settings *s, struct opts *o, const char *verb)
 	char line[CONTROL_LINE_MAX];
 	struct wb_addr a;
 	wb_usec d;
+	int bits;
 
 	if (strcmp(verb, "ban") == 0 || strcmp(verb, "unban") == 0) {
-		if (o->nargs != 1 || wb_addr_parse(&a, o->args[0]) < 0) {
+		if (o->nargs != 1 || ban_cidr_parse(o->args[0], &a, &bits) < 0) {
 			fprintf(stderr, "wireban: %s: give one IPv4 or IPv6 "
-			    "address%s%s\n", verb, o->nargs ? ", not " : "",
+			    "address or prefix (ADDR/BITS)%s%s\n", verb,
+			    o->nargs ? ", not " : "",
 			    o->nargs ? o->args[0] : "");
 			return 2;
 		}
 		if (o->duration != NULL &&
-		    config_parse_duration(o->duration, &d) < 0) {
+		    (config_parse_duration(o->duration, &d) < 0 || d <= 0)) {
 			fprintf(stderr, "wireban: ban: --for %s: not a "
-			    "duration (30s, 10m, 1h, 2d, 1w)\n", o->duration);
+			    "duration above 0 (30s, 10m, 1h, 2d, 1w)\n",
+			    o->duration);
 			return 2;
 		}
-		snprintf(line, sizeof(line), "%s %s%s%s", verb, o->args[0],
-		    o->duration ? " " : "", o->duration ? o->duration : "");
+		snprintf(line, sizeof(line), "%s %s%s%s%s", verb, o->args[0],
+		    o->duration ? " " : "", o->duration ? o->duration : "",
+		    o->force ? " force" : "");
 	} else {
 		if (o->nargs != 0) {
 			fprintf(stderr, "wireban: %s takes no arguments\n",
@@ -158,7 +166,7 @@ static const struct command {
 	{ "watch", cmd_watch, "iface" },
 	{ "status", cmd_status, "" },
 	{ "list", cmd_list, "" },
-	{ "ban", cmd_ban, "for" },
+	{ "ban", cmd_ban, "for force" },
 	{ "unban", cmd_unban, "" },
 	{ "rules", cmd_rules, "" },
 	{ "config", cmd_config, "" },
@@ -171,6 +179,7 @@ parse_opts(int argc, char **argv, const struct command *cmd, struct opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "apply", no_argument, NULL, 'a' },
 		{ "for", required_argument, NULL, 'f' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -210,6 +219,11 @@ parse_opts(int argc, char **argv, const struct command *cmd, struct opts *o)
 			if (cmd == NULL || strstr(cmd->options, "for") == NULL)
 				goto bad;
 			o->duration = optarg;
+			break;
+		case 'F':
+			if (cmd == NULL || strstr(cmd->options, "force") == NULL)
+				goto bad;
+			o->force = true;
 			break;
 		case 'i':
 			if (cmd == NULL || strstr(cmd->options, "iface") == NULL)

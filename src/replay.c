@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
-#include "banner.h"
 #include "engine.h"
+#include "events.h"
+#include "host.h"
+#include "jail.h"
 #include "wireban.h"
 
 /*
@@ -40,7 +43,8 @@ struct tally {
 
 struct replay {
 	struct tally	 tally;
-	struct banner	 banner;
+	struct jail	 jail;
+	struct events	 ev;
 };
 
 static size_t
@@ -83,14 +87,14 @@ tally_grow(struct tally *t)
 }
 
 static void
-tally_offence(void *arg, const struct offence *o)
+tally_offence(void *arg, const struct engine_offence *o)
 {
 	struct replay *r = arg;
 	struct tally *t = &r->tally;
 	struct offender *f;
 	size_t j;
 
-	banner_offence(&r->banner, o);
+	jail_offence(&r->jail, o);
 	if (t->nidx > 0) {
 		for (j = slot_of(t, &o->client, o->rule); t->idx[j] != 0;
 		    j = (j + 1) & (t->nidx - 1)) {
@@ -145,11 +149,12 @@ static void
 print_ban(void *arg, const struct ban *b)
 {
 	size_t *shown = arg;
-	char a[WB_ADDR_STRLEN];
+	char a[WB_PREFIX_STRLEN];
 
 	if ((*shown)++ >= LIST_MAX)
 		return;
-	printf("  %-15s %-14s ban #%u, %llds\n", wb_addr_str(&b->addr, a),
+	printf("  %-15s %-14s ban #%u, %llds\n",
+	    wb_prefix_str(&b->addr, b->bits, a),
 	    b->rule, b->count,
 	    (long long)((b->expiry - b->start) / WB_USEC_PER_SEC));
 }
@@ -223,7 +228,7 @@ report_rules(const struct engine *e, const struct tally *t)
 
 static void
 report(const struct engine *e, const struct sniff_stats *st, int nfiles,
-    int nbad, const struct tally *t, const struct banner *bn, bool apply)
+    int nbad, const struct tally *t, const struct jail *bn, bool apply)
 {
 	struct ban_policy_stats ps;
 	size_t shown = 0;
@@ -241,9 +246,16 @@ report(const struct engine *e, const struct sniff_stats *st, int nfiles,
 	    (unsigned long long)e->st.rejects);
 	report_rules(e, t);
 	ban_policy_stats(bn->policy, &ps);
-	printf("\n%s: %llu bans (%llu offences from ignored addresses)\n",
+	printf("\n%s: %llu bans (%llu offences from ignored addresses",
 	    apply ? "Banned" : "Would ban", (unsigned long long)ps.bans_total,
 	    (unsigned long long)ps.ignored);
+	if (bn->outbound > 0)
+		printf(", %llu in sessions opened by capture.servers",
+		    (unsigned long long)bn->outbound);
+	if (ps.refused > 0)
+		printf(", %llu from ranges never banned",
+		    (unsigned long long)ps.refused);
+	printf(")\n");
 	(void)ban_policy_foreach(bn->policy, BAN_ACTIVE | BAN_HISTORY,
 	    print_ban, &shown);
 	if (shown > LIST_MAX)
@@ -259,6 +271,34 @@ quiet_log(void *arg, enum ban_log_level level, const char *line)
 		fprintf(stderr, "wireban: %s\n", line);
 }
 
+static wb_usec
+wall_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (wb_usec)tv.tv_sec * WB_USEC_PER_SEC + tv.tv_usec;
+}
+
+/*
+ * Self for a replay: capture.servers, and with --apply (the bans land
+ * on this host) this host's own addresses too. A capture does not say
+ * which host took it, so nothing else is: an address is never self
+ * because of what a peer did (it accepted a connection).
+ */
+static void
+replay_self(struct replay *r, const struct settings *s, bool apply)
+{
+	struct host_addrs h;
+
+	if (!s->ignoreself || !apply)
+		return;
+	if (host_addresses(&h) == 0) {
+		(void)jail_set_host(&r->jail, h.addr, h.bits, h.n);
+		host_addresses_free(&h);
+	}
+}
+
 int
 cmd_replay(struct settings *s, struct opts *o)
 {
@@ -269,6 +309,7 @@ cmd_replay(struct settings *s, struct opts *o)
 	struct sniff *sn;
 	char err[512];
 	int i, rc, nbad = 0;
+	long applied = 0;
 
 	if (o->nargs == 0) {
 		fprintf(stderr, "wireban: replay: no capture file given\n");
@@ -277,21 +318,25 @@ cmd_replay(struct settings *s, struct opts *o)
 	ban_log_set(quiet_log, NULL);
 	/* Applied bans outlive the replay; a later watch expires them. */
 	s->fw.keep_on_close = true;
-	if (banner_init(&r.banner, s, o->apply ? NULL : "dry-run",
-	    o->apply ? s->state_path : NULL, err, sizeof(err)) < 0) {
+	if (events_open(&r.ev, o->json ? stdout : NULL) < 0 ||
+	    jail_init(&r.jail, s, o->apply ? NULL : "dry-run",
+	    o->apply ? s->state_path : NULL, wall_now(), err,
+	    sizeof(err)) < 0) {
 		fprintf(stderr, "wireban: %s\n", err);
-		banner_fini(&r.banner);
+		jail_fini(&r.jail);
+		events_close(&r.ev);
 		return 1;
 	}
-	r.banner.events = o->json ? stdout : NULL;
-	r.banner.log = o->apply;
+	replay_self(&r, s, o->apply);
+	r.jail.ev = &r.ev;
+	r.jail.hold = o->apply;
 	e.rules = s->rules;
-	e.json = o->json ? stdout : NULL;
+	e.ev = &r.ev;
 	e.json_all = false;
 	e.on_offence = tally_offence;
 	e.offence_arg = &r;
-	e.tick = banner_tick;
-	e.tick_arg = &r.banner;
+	e.tick = jail_tick;
+	e.tick_arg = &r.jail;
 	engine_handlers(&e, &h);
 
 	for (i = 0; i < o->nargs; i++) {
@@ -312,15 +357,24 @@ cmd_replay(struct settings *s, struct opts *o)
 		sniff_close(sn);
 		add_stats(&sum, &st);
 	}
+	events_flush(&r.ev);
+	if (o->apply && (applied = jail_apply_held(&r.jail, r.jail.now,
+	    wall_now())) < 0)
+		r.jail.errors++;
 	if (!o->json)
-		report(&e, &sum, o->nargs, nbad, &r.tally, &r.banner,
-		    o->apply);
+		report(&e, &sum, o->nargs, nbad, &r.tally, &r.jail, o->apply);
 	else if (sum.ipv6 > 0)
-		fprintf(stderr, "wireban: %llu IPv6 packets not inspected "
-		    "(libnids is IPv4 only)\n", (unsigned long long)sum.ipv6);
+		fprintf(stderr, "wireban: %llu IPv6 packets not inspected\n",
+		    (unsigned long long)sum.ipv6);
+	if (o->apply)
+		fprintf(stderr, "wireban: %ld bans applied from now through "
+		    "%s and kept in %s\n", applied, r.jail.backend->name,
+		    s->state_path);
 	fflush(stdout);
 	free(r.tally.v);
 	free(r.tally.idx);
-	banner_fini(&r.banner);
-	return nbad > 0 || r.banner.errors > 0 ? 1 : 0;
+	rc = nbad > 0 || r.jail.errors > 0 ? 1 : 0;
+	jail_fini(&r.jail);
+	events_close(&r.ev);
+	return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * settings.c - from config entries to the typed settings of sniffer/,
- * smtp/ (user rules) and, later, bans/. Each error names where the bad
+ * smtp/ (user rules) and bans/ (policy, firewall). Each error names where the bad
  * value came from (file:line or -o) and the key.
  */
 #include <errno.h>
@@ -152,6 +152,21 @@ policy_settings(struct settings *s, char *err, size_t errlen)
 		    e ? e->where : "?", e ? e->key : "?");
 		return -1;
 	}
+	n = p->prefix4;
+	if (config_long(&s->conf, "policy", "ipv4_prefix", 8, 32, &n, err,
+	    errlen) < 0)
+		return -1;
+	p->prefix4 = (int)n;
+	n = p->prefix6;
+	if (config_long(&s->conf, "policy", "ipv6_prefix", 32, 128, &n, err,
+	    errlen) < 0)
+		return -1;
+	p->prefix6 = (int)n;
+	n = (long)p->max_tracked;
+	if (config_long(&s->conf, "policy", "max_tracked", 1000, 16777216, &n,
+	    err, errlen) < 0)
+		return -1;
+	p->max_tracked = (size_t)n;
 	if (p->bantime_max < p->bantime) {
 		e = config_get(&s->conf, "policy", "bantime_max");
 		if (e == NULL)
@@ -188,14 +203,36 @@ policy_settings(struct settings *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* A table or set name: 1-28 letters, digits, '_' or '-'. */
+static int
+name_setting(struct settings *s, const char *key, const char **out,
+    char *err, size_t errlen)
+{
+	const struct config_entry *e = config_get(&s->conf, "firewall", key);
+
+	if (e == NULL)
+		return 0;
+	if (strlen(e->value) == 0 || strlen(e->value) > 28 ||
+	    strspn(e->value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+	    "XYZ0123456789_-") != strlen(e->value)) {
+		snprintf(err, errlen, "%s: firewall.%s: '%.60s' is not a name "
+		    "(1-28 letters, digits, '_' or '-')", e->where, key,
+		    e->value);
+		return -1;
+	}
+	*out = e->value;
+	return 0;
+}
+
 static int
 firewall_settings(struct settings *s, char *err, size_t errlen)
 {
-	static const char *const backends[] = { "iptables", "dry-run",
-		"exec", NULL };
+	static const char *const backends[] = { "nftables", "ipset",
+		"iptables", "dry-run", "exec", NULL };
 	static const char *const targets[] = { "DROP", "REJECT", NULL };
 	const struct config_entry *e;
 	struct ban_fw_config *f = &s->fw;
+	long n;
 	int i;
 
 	ban_fw_config_defaults(f);
@@ -226,6 +263,18 @@ firewall_settings(struct settings *s, char *err, size_t errlen)
 	    errlen) < 0)
 		return -1;
 	f->target = (enum ban_target)i;
+	if (name_setting(s, "table", &f->table, err, errlen) < 0 ||
+	    name_setting(s, "set4", &f->set4, err, errlen) < 0 ||
+	    name_setting(s, "set6", &f->set6, err, errlen) < 0)
+		return -1;
+	n = (long)f->maxelem;
+	if (config_long(&s->conf, "firewall", "maxelem", 1024, 1L << 27, &n,
+	    err, errlen) < 0)
+		return -1;
+	f->maxelem = (size_t)n;
+	/* The sets are keyed on the prefixes the policy bans. */
+	f->prefix4 = s->policy.prefix4;
+	f->prefix6 = s->policy.prefix6;
 	config_string(&s->conf, "firewall", "ban_command", &f->ban_command);
 	config_string(&s->conf, "firewall", "unban_command",
 	    &f->unban_command);

@@ -19,6 +19,7 @@ struct opts {
 	bool		 json;		/* --json */
 	bool		 apply;		/* --apply */
 	const char	*duration;	/* --for */
+	bool		 force;		/* --force */
 	char		**args;		/* what follows the options */
 	int		 nargs;
 };
