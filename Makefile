@@ -24,7 +24,7 @@ SMTP_OBJ  = $(patsubst %.c,%.o,$(wildcard smtp/*.c))
 SNIFF_OBJ = $(patsubst %.c,%.o,$(wildcard sniffer/*.c))
 BANS_OBJ  = $(patsubst %.c,%.o,$(wildcard bans/*.c))
 MAIN_OBJ  = $(patsubst %.c,%.o,$(filter-out src/main.c,$(wildcard src/*.c)))
-HDRS	  = $(wildcard include/*.h smtp/*.h sniffer/*.h bans/*.h src/*.h)
+HDRS	  = $(wildcard include/*.h smtp/*.h smtp/*.def sniffer/*.h bans/*.h src/*.h)
 
 CHECKS	  = $(patsubst %.c,%,$(wildcard tests/check_*.c))
 
@@ -38,7 +38,8 @@ wireban: src/main.o $(MAIN_OBJ) $(SMTP_OBJ) $(SNIFF_OBJ) $(BANS_OBJ)
 
 # Each module's tests link that module alone: check_smtp must build
 # without pcap, nids or iptc, which is the proof smtp/ is pure.
-tests/check_smtp: tests/check_smtp.c tests/smtp_cases.h tests/smtp_rule_cases.h $(SMTP_OBJ)
+tests/check_smtp: tests/check_smtp.c tests/smtp_cases.h tests/smtp_rule_cases.h \
+    smtp/commands.def $(SMTP_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CHECK_LIBS)
 tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)

@@ -25,31 +25,13 @@ enum smtp_dir {
  * nothing (greeting, unsolicited reply). SMTP_CMD_EOM is the pseudo
  * command "end of message" (the final dot of DATA), SMTP_CMD_AUTH_DATA a
  * client response to a 334 challenge, SMTP_CMD_LOST a command whose
- * details were dropped because the pipeline queue was full.
+ * details were dropped because the pipeline queue was full. The list is
+ * smtp/commands.def, the one table the names, the verbs and the rule
+ * words are made from too.
  */
 enum smtp_cmd {
-	SMTP_CMD_NONE = 0,
-	SMTP_CMD_HELO,
-	SMTP_CMD_EHLO,
-	SMTP_CMD_LHLO,
-	SMTP_CMD_MAIL,
-	SMTP_CMD_RCPT,
-	SMTP_CMD_DATA,
-	SMTP_CMD_BDAT,
-	SMTP_CMD_EOM,
-	SMTP_CMD_RSET,
-	SMTP_CMD_NOOP,
-	SMTP_CMD_QUIT,
-	SMTP_CMD_VRFY,
-	SMTP_CMD_EXPN,
-	SMTP_CMD_HELP,
-	SMTP_CMD_STARTTLS,
-	SMTP_CMD_AUTH,
-	SMTP_CMD_AUTH_DATA,
-	SMTP_CMD_ETRN,
-	SMTP_CMD_ATRN,
-	SMTP_CMD_UNKNOWN,
-	SMTP_CMD_LOST,
+#define SMTP_CMD(id, verb, rule) SMTP_CMD_##id,
+#include "../smtp/commands.def"
 	SMTP_CMD_COUNT
 };
 

@@ -8,28 +8,8 @@
 	((unsigned)(i) < sizeof(tab) / sizeof(tab[0]) && tab[i] ? tab[i] : "?")
 
 static const char *const cmd_names[SMTP_CMD_COUNT] = {
-	[SMTP_CMD_NONE] = "NONE",
-	[SMTP_CMD_HELO] = "HELO",
-	[SMTP_CMD_EHLO] = "EHLO",
-	[SMTP_CMD_LHLO] = "LHLO",
-	[SMTP_CMD_MAIL] = "MAIL",
-	[SMTP_CMD_RCPT] = "RCPT",
-	[SMTP_CMD_DATA] = "DATA",
-	[SMTP_CMD_BDAT] = "BDAT",
-	[SMTP_CMD_EOM] = "EOM",
-	[SMTP_CMD_RSET] = "RSET",
-	[SMTP_CMD_NOOP] = "NOOP",
-	[SMTP_CMD_QUIT] = "QUIT",
-	[SMTP_CMD_VRFY] = "VRFY",
-	[SMTP_CMD_EXPN] = "EXPN",
-	[SMTP_CMD_HELP] = "HELP",
-	[SMTP_CMD_STARTTLS] = "STARTTLS",
-	[SMTP_CMD_AUTH] = "AUTH",
-	[SMTP_CMD_AUTH_DATA] = "AUTH_DATA",
-	[SMTP_CMD_ETRN] = "ETRN",
-	[SMTP_CMD_ATRN] = "ATRN",
-	[SMTP_CMD_UNKNOWN] = "UNKNOWN",
-	[SMTP_CMD_LOST] = "LOST",
+#define SMTP_CMD(id, verb, rule) [SMTP_CMD_##id] = #id,
+#include "commands.def"
 };
 
 static const char *const anomaly_names[SMTP_AN_COUNT] = {

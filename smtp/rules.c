@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,11 @@
 #define DEPTH_LIMIT	1000
 #define WEIGHT_MAX	1000
 
+/* A rule's command condition: bit (1 << cmd) for each command answered. */
+typedef uint32_t cmd_mask;
+_Static_assert(SMTP_CMD_COUNT <= sizeof(cmd_mask) * CHAR_BIT,
+    "cmd_mask needs one bit per command of commands.def");
+
 struct code_range {
 	uint16_t	 lo, hi;
 };
@@ -35,7 +41,7 @@ struct rule {
 	char		*code_s, *cmd_s, *pattern_s;
 	struct code_range codes[MAX_CODE_SPECS];
 	size_t		 ncodes;
-	uint32_t	 cmds;		/* bit (1 << smtp_cmd) per command */
+	cmd_mask	 cmds;
 	pcre2_code	*re;		/* NULL: the pattern is empty */
 };
 
@@ -81,11 +87,10 @@ static const struct {
 	{ "policy", "5xx", "any", "administrative prohibition", 1 },
 };
 
-static const char *const cmd_words[] = {
-	"greeting", "HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "BDAT",
-	"EOM", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS",
-	"AUTH", NULL /* AUTH_DATA: part of AUTH */, "ETRN", "ATRN",
-	"UNKNOWN", NULL /* LOST */
+/* The words of a rule's command key; AUTH_DATA shares AUTH's. */
+static const char *const cmd_words[SMTP_CMD_COUNT] = {
+#define SMTP_CMD(id, verb, rule) [SMTP_CMD_##id] = rule,
+#include "commands.def"
 };
 
 static void
@@ -182,16 +187,30 @@ done:
 	return 0;
 }
 
-/* "any", or names from cmd_words separated by commas. */
+/* The commands whose word is p[0..len), or 0 when there are none. */
+static cmd_mask
+cmd_word_mask(const char *p, size_t len)
+{
+	cmd_mask mask = 0;
+	size_t i;
+
+	for (i = 0; i < SMTP_CMD_COUNT; i++)
+		if (cmd_words[i] != NULL && strlen(cmd_words[i]) == len &&
+		    strncasecmp(cmd_words[i], p, len) == 0)
+			mask |= (cmd_mask)1 << i;
+	return mask;
+}
+
+/* "any", or words from cmd_words separated by commas. */
 static int
 parse_cmds(struct rule *r, const char *v, char *err, size_t errlen)
 {
-	uint32_t mask = 0;
+	cmd_mask mask = 0, m;
 	const char *p = v;
-	size_t i, len;
+	size_t len;
 
 	if (strcasecmp(v, "any") == 0) {
-		mask = UINT32_MAX;
+		mask = ~(cmd_mask)0;
 		goto done;
 	}
 	while (*p != '\0') {
@@ -200,21 +219,14 @@ parse_cmds(struct rule *r, const char *v, char *err, size_t errlen)
 		if (*p == '\0')
 			break;
 		len = strcspn(p, ", ");
-		for (i = 0; i < sizeof(cmd_words) / sizeof(cmd_words[0]); i++)
-			if (cmd_words[i] != NULL &&
-			    strlen(cmd_words[i]) == len &&
-			    strncasecmp(cmd_words[i], p, len) == 0)
-				break;
-		if (i == sizeof(cmd_words) / sizeof(cmd_words[0])) {
+		if ((m = cmd_word_mask(p, len)) == 0) {
 			snprintf(err, errlen, "command: unknown command "
 			    "'%.*s' (any, greeting, HELO, EHLO, MAIL, RCPT, "
 			    "DATA, BDAT, EOM, AUTH, STARTTLS, ...)",
 			    (int)(len > 32 ? 32 : len), p);
 			return -1;
 		}
-		mask |= 1u << i;
-		if (i == SMTP_CMD_AUTH)
-			mask |= 1u << SMTP_CMD_AUTH_DATA;
+		mask |= m;
 		p += len;
 	}
 	if (mask == 0) {
@@ -471,7 +483,8 @@ rule_matches(struct smtp_rules *rs, const struct rule *r,
 			break;
 	if (i == r->ncodes)
 		return false;
-	if ((unsigned)ev->cmd >= 32 || !(r->cmds & (1u << ev->cmd)))
+	if ((unsigned)ev->cmd >= SMTP_CMD_COUNT ||
+	    !(r->cmds & ((cmd_mask)1 << ev->cmd)))
 		return false;
 	if (r->re == NULL)
 		return true;

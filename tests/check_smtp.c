@@ -425,6 +425,92 @@ START_TEST(test_queue_cap_keeps_count)
 }
 END_TEST
 
+/* A reply of code to cmd with text, through the rules. */
+static const struct smtp_rule_info *
+match_text(struct smtp_rules *rs, int code, enum smtp_cmd cmd,
+    const char *text)
+{
+	struct smtp_event ev = {
+		.type = SMTP_EV_REPLY, .code = code, .cmd = cmd,
+		.text = text, .text_len = strlen(text),
+	};
+
+	return smtp_rules_match(rs, &ev);
+}
+
+/* ---- the command table (smtp/commands.def) ---------------------------- */
+
+/* The table itself, so each row is checked against what the code does. */
+static const struct {
+	enum smtp_cmd	 cmd;
+	const char	*name;
+	bool		 verb;
+	const char	*rule;
+} cmd_table[] = {
+#define SMTP_CMD(id, verb, rule) { SMTP_CMD_##id, #id, verb, rule },
+#include "../smtp/commands.def"
+};
+
+static void
+first_command(const struct smtp_event *ev, void *arg)
+{
+	enum smtp_cmd *c = arg;
+
+	if (ev->type == SMTP_EV_COMMAND && *c == SMTP_CMD_COUNT)
+		*c = ev->cmd;
+}
+
+/* Every row: its name prints, its verb (in any case) parses to it. */
+START_TEST(test_cmd_table_verbs)
+{
+	enum smtp_cmd got = SMTP_CMD_COUNT;
+	struct smtp_session *s = smtp_session_new(NULL);
+	char line[64];
+	size_t i;
+
+	ck_assert_uint_eq(sizeof(cmd_table) / sizeof(cmd_table[0]),
+	    SMTP_CMD_COUNT);
+	ck_assert_int_eq(cmd_table[_i].cmd, _i);
+	ck_assert_str_eq(smtp_cmd_name(cmd_table[_i].cmd), cmd_table[_i].name);
+	snprintf(line, sizeof(line), "%s x\r\n", cmd_table[_i].name);
+	for (i = 1; i < strlen(cmd_table[_i].name); i += 2)	/* mIxEd */
+		line[i] = (char)(line[i] - 'A' + 'a');
+	smtp_feed(s, S2C, "220 hi\r\n", 8, 0, ignore, NULL);
+	smtp_feed(s, C2S, line, strlen(line), 0, first_command, &got);
+	ck_assert_msg(got == (cmd_table[_i].verb ? cmd_table[_i].cmd :
+	    SMTP_CMD_UNKNOWN), "'%s' parsed as %s", line, smtp_cmd_name(got));
+	smtp_session_free(s);
+}
+END_TEST
+
+/* Every row: its rule word selects it; a row without one, only "any". */
+START_TEST(test_cmd_table_rule_words)
+{
+	struct smtp_rules *rs = smtp_rules_new(false);
+	const char *word = cmd_table[_i].rule;
+	char err[256] = "";
+	size_t i;
+
+	if (word == NULL) {
+		ck_assert_int_eq(smtp_rules_set(rs, "r", "command",
+		    cmd_table[_i].name, err, sizeof(err)), -1);
+		ck_assert_int_eq(smtp_rules_set(rs, "r", "command", "any",
+		    err, sizeof(err)), 0);
+	} else
+		ck_assert_int_eq(smtp_rules_set(rs, "r", "command", word,
+		    err, sizeof(err)), 0);
+	for (i = 0; i < SMTP_CMD_COUNT; i++) {
+		bool want = word == NULL || (cmd_table[i].rule != NULL &&
+		    strcmp(cmd_table[i].rule, word) == 0);
+
+		ck_assert_msg((match_text(rs, 550, cmd_table[i].cmd, "x") !=
+		    NULL) == want, "command = %s, reply to %s",
+		    word ? word : "any", cmd_table[i].name);
+	}
+	smtp_rules_free(rs);
+}
+END_TEST
+
 /* ---- rules: every exim text of the pack -------------------------------- */
 
 struct rcase {
@@ -493,18 +579,6 @@ START_TEST(test_rule_weights)
 	smtp_rules_free(rs);
 }
 END_TEST
-
-static const struct smtp_rule_info *
-match_text(struct smtp_rules *rs, int code, enum smtp_cmd cmd,
-    const char *text)
-{
-	struct smtp_event ev = {
-		.type = SMTP_EV_REPLY, .code = code, .cmd = cmd,
-		.text = text, .text_len = strlen(text),
-	};
-
-	return smtp_rules_match(rs, &ev);
-}
 
 /* A user rule comes before the built-ins and can override one. */
 START_TEST(test_rule_user_override)
@@ -659,6 +733,11 @@ smtp_suite(void)
 	tcase_add_test(tc, test_line_limit_configurable);
 	tcase_add_test(tc, test_queue_cap_keeps_verbs);
 	tcase_add_test(tc, test_queue_cap_keeps_count);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("commands");
+	tcase_add_loop_test(tc, test_cmd_table_verbs, 0, SMTP_CMD_COUNT);
+	tcase_add_loop_test(tc, test_cmd_table_rule_words, 0, SMTP_CMD_COUNT);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("rules");
