@@ -142,10 +142,45 @@ void smtp_end(struct smtp_session *s, wb_usec ts, smtp_cb *cb, void *arg);
 /* The session's summary so far; valid until the session is freed. */
 const struct smtp_summary *smtp_summary(const struct smtp_session *s);
 
+/*
+ * The parser's state machine: how it reads the client's next bytes (and,
+ * in the TLS states, whether it reads the server's at all). Exposed for
+ * tests and for tracing a fuzz input; the events say all a consumer
+ * needs. COMMAND is the first state; TLS_CLIENT, TLS and END are never
+ * left except for TLS (from TLS_CLIENT) and END.
+ */
+enum smtp_state {
+	SMTP_S_COMMAND,		/* command lines */
+	SMTP_S_AUTH,		/* the next line answers a 334 challenge */
+	SMTP_S_DATA,		/* message content up to CRLF.CRLF */
+	SMTP_S_BDAT,		/* exactly the BDAT size of content */
+	SMTP_S_TLS_CLIENT,	/* implicit TLS: the client is opaque, the
+				 * server read until it answers in TLS */
+	SMTP_S_TLS,		/* both directions are opaque */
+	SMTP_S_END,		/* smtp_end() was called */
+	SMTP_S_COUNT
+};
+
+typedef void smtp_trace_cb(enum smtp_state from, enum smtp_state to,
+    void *arg);
+
+/* The current state. */
+enum smtp_state smtp_session_state(const struct smtp_session *s);
+
+/*
+ * Calls cb(from, to, arg) at every change of state from now on, from
+ * inside smtp_feed() or smtp_end(); cb NULL stops it. For diagnostics:
+ * the parser's events do not depend on it.
+ */
+void smtp_session_trace(struct smtp_session *s, smtp_trace_cb *cb,
+    void *arg);
+
 const char *smtp_cmd_name(enum smtp_cmd c);
 const char *smtp_anomaly_name(enum smtp_anomaly a);
 const char *smtp_tls_name(enum smtp_tls t);
 const char *smtp_ev_name(enum smtp_ev e);
+/* "COMMAND", "DATA", ...; "?" for a value out of range. */
+const char *smtp_state_name(enum smtp_state st);
 
 /* ---- rules ------------------------------------------------------------ */
 

@@ -59,6 +59,28 @@ smtp_tls_name(enum smtp_tls t)
 	return NAME(tls_names, t);
 }
 
+#define CASE(x)	case SMTP_S_##x: return #x
+
+/* A switch, not a table: -Wswitch names a state left out here. */
+const char *
+smtp_state_name(enum smtp_state st)
+{
+	switch (st) {
+	CASE(COMMAND);
+	CASE(AUTH);
+	CASE(DATA);
+	CASE(BDAT);
+	CASE(TLS_CLIENT);
+	CASE(TLS);
+	CASE(END);
+	case SMTP_S_COUNT:
+		break;
+	}
+	return "?";
+}
+
+#undef CASE
+
 const char *
 smtp_ev_name(enum smtp_ev e)
 {

@@ -146,6 +146,25 @@ render(const struct smtp_event *ev, void *arg)
 
 enum chunking { WHOLE, BYTES, RANDOM };
 
+/* A state change, as "FROM>TO". */
+static void
+render_state(enum smtp_state from, enum smtp_state to, void *arg)
+{
+	struct out *o = arg;
+
+	out_str(o, smtp_state_name(from));
+	out_str(o, ">");
+	out_str(o, smtp_state_name(to));
+	out_str(o, "\n");
+}
+
+static void
+ignore(const struct smtp_event *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+}
+
 static uint32_t
 next_rand(uint32_t *st)
 {
@@ -153,16 +172,21 @@ next_rand(uint32_t *st)
 	return (*st >> 16) & 0x7fff;
 }
 
+/* The events, or with states set only the state changes, as text. */
 static char *
-run_case(const struct pcase *c, enum chunking how, uint32_t seed)
+run_case(const struct pcase *c, enum chunking how, uint32_t seed,
+    bool states)
 {
 	struct smtp_session *s = smtp_session_new(NULL);
+	smtp_cb *render_cb = states ? ignore : render;
 	struct out o = { 0 };
 	const struct step *st;
 	size_t i, off, n, len;
 
 	ck_assert_ptr_nonnull(s);
 	out_str(&o, "");
+	if (states)
+		smtp_session_trace(s, render_state, &o);
 	for (i = 0; i < 24 && c->steps[i].bytes != NULL; i++) {
 		st = &c->steps[i];
 		len = st->len ? st->len : strlen(st->bytes);
@@ -176,38 +200,48 @@ run_case(const struct pcase *c, enum chunking how, uint32_t seed)
 			if (n > len - off)
 				n = len - off;
 			smtp_feed(s, st->dir, st->bytes + off, n,
-			    (wb_usec)i, render, &o);
+			    (wb_usec)i, render_cb, &o);
 		}
 	}
-	smtp_end(s, 99, render, &o);
+	smtp_end(s, 99, render_cb, &o);
+	/* After the end nothing changes, nor is reported. */
+	smtp_feed(s, C2S, "NOOP\r\n", 6, 100, render_cb, &o);
+	smtp_end(s, 101, render_cb, &o);
+	ck_assert_int_eq(smtp_session_state(s), SMTP_S_END);
 	smtp_session_free(s);
 	return o.buf;
 }
 
 static void
-check_case(const struct pcase *c)
+check_run(const struct pcase *c, bool states)
 {
 	static const uint32_t seeds[] = { 1, 7, 42, 1234, 99991 };
 	char *got;
 	size_t i;
 
-	got = run_case(c, WHOLE, 0);
+	got = run_case(c, WHOLE, 0, states);
 	ck_assert_msg(strcmp(got, c->expect) == 0,
 	    "case %s (whole):\n--- expected\n%s--- got\n%s", c->name,
 	    c->expect, got);
 	free(got);
-	got = run_case(c, BYTES, 0);
+	got = run_case(c, BYTES, 0, states);
 	ck_assert_msg(strcmp(got, c->expect) == 0,
 	    "case %s (byte by byte):\n--- expected\n%s--- got\n%s", c->name,
 	    c->expect, got);
 	free(got);
 	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
-		got = run_case(c, RANDOM, seeds[i]);
+		got = run_case(c, RANDOM, seeds[i], states);
 		ck_assert_msg(strcmp(got, c->expect) == 0,
 		    "case %s (random chunks, seed %u):\n--- expected\n%s"
 		    "--- got\n%s", c->name, seeds[i], c->expect, got);
 		free(got);
 	}
+}
+
+static void
+check_case(const struct pcase *c)
+{
+	check_run(c, false);
 }
 
 #define CL(s) { C2S, s, 0 }
@@ -264,12 +298,6 @@ START_TEST(test_long_lines_cut)
 END_TEST
 
 /* The summary the "session" event is made of. */
-static void
-ignore(const struct smtp_event *ev, void *arg)
-{
-	(void)ev;
-	(void)arg;
-}
 
 START_TEST(test_summary)
 {
@@ -303,6 +331,69 @@ START_TEST(test_summary)
 	smtp_feed(s, C2S, "NOOP\r\n", 6, 2, ignore, NULL); /* ignored */
 	ck_assert_uint_eq(smtp_summary(s)->commands, 8);
 	smtp_session_free(s);
+}
+END_TEST
+
+/* ---- the state machine ------------------------------------------------ */
+
+/* Every state has a name of its own; a value out of range prints "?". */
+START_TEST(test_state_names)
+{
+	const char *name = smtp_state_name((enum smtp_state)_i);
+	int j;
+
+	ck_assert_str_ne(name, "?");
+	for (j = 0; j < _i; j++)
+		ck_assert_str_ne(smtp_state_name((enum smtp_state)j), name);
+	ck_assert_str_eq(smtp_state_name(SMTP_S_COUNT), "?");
+}
+END_TEST
+
+/*
+ * Conversations and the state changes they make, "FROM>TO" per line,
+ * run the same three ways as the parser cases: chunking never moves a
+ * change. Every session ends with a change to END.
+ */
+static const struct pcase state_cases[] = {
+{ "no_change_before_end", {
+	GREET, CL("EHLO c\r\n"), SV("250 ok\r\n") },
+	"COMMAND>END\n" },
+{ "auth_login_two_challenges", {
+	GREET, CL("AUTH LOGIN\r\n"), SV("334 VXNlcm5hbWU6\r\n"),
+	CL("dXNlcg==\r\n"), SV("334 UGFzc3dvcmQ6\r\n"), CL("cGFzcw==\r\n"),
+	SV("235 ok\r\n"), CL("QUIT\r\n") },
+	"COMMAND>AUTH\nAUTH>COMMAND\nCOMMAND>AUTH\nAUTH>COMMAND\n"
+	"COMMAND>END\n" },
+{ "data_then_command", {
+	GREET, CL("DATA\r\n"), SV("354 go\r\n"), CL("hi\r\n.\r\nQUIT\r\n"),
+	SV("250 ok\r\n221 bye\r\n") },
+	"COMMAND>DATA\nDATA>COMMAND\nCOMMAND>END\n" },
+{ "data_cut_off_ends_in_data", {
+	GREET, CL("DATA\r\n"), SV("354 go\r\n"), CL("hi\r\n") },
+	"COMMAND>DATA\nDATA>END\n" },
+{ "bdat_chunks", {
+	GREET, CL("BDAT 3\r\nabcBDAT 0 LAST\r\nBDAT 2 LAST\r\nxy") },
+	"COMMAND>BDAT\nBDAT>COMMAND\nCOMMAND>BDAT\nBDAT>COMMAND\n"
+	"COMMAND>END\n" },
+{ "starttls", {
+	GREET, CL("STARTTLS\r\n"), SV("220 go\r\n"), CLN("\x16\x03\x01 hi\r\n"),
+	SV("250 fake\r\n") },
+	"COMMAND>TLS\nTLS>END\n" },
+{ "starttls_refused", {
+	GREET, CL("STARTTLS\r\n"), SV("454 no\r\n") },
+	"COMMAND>END\n" },
+{ "implicit_tls_answered_in_tls", {
+	CLN("\x16\x03\x01\x00\xc8\x01\r\n"), SVN("\x16\x03\x03\x00\x5a\r\n") },
+	"COMMAND>TLS_CLIENT\nTLS_CLIENT>TLS\nTLS>END\n" },
+{ "implicit_tls_to_plaintext_server", {
+	SV("220 mx\r\n"), CLN("\x16\x03\x01\x00\xc8\x01\r\n"),
+	SV("500 what\r\n") },
+	"COMMAND>TLS_CLIENT\nTLS_CLIENT>END\n" },
+};
+
+START_TEST(test_state_case)
+{
+	check_run(&state_cases[_i], true);
 }
 END_TEST
 
@@ -724,6 +815,12 @@ smtp_suite(void)
 	tc = tcase_create("parser");
 	tcase_add_loop_test(tc, test_parser_case, 0,
 	    sizeof(parser_cases) / sizeof(parser_cases[0]));
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("states");
+	tcase_add_loop_test(tc, test_state_names, 0, SMTP_S_COUNT);
+	tcase_add_loop_test(tc, test_state_case, 0,
+	    sizeof(state_cases) / sizeof(state_cases[0]));
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("bounds");
