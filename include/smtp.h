@@ -178,7 +178,6 @@ void smtp_session_trace(struct smtp_session *s, smtp_trace_cb *cb,
 const char *smtp_cmd_name(enum smtp_cmd c);
 const char *smtp_anomaly_name(enum smtp_anomaly a);
 const char *smtp_tls_name(enum smtp_tls t);
-const char *smtp_ev_name(enum smtp_ev e);
 /* "COMMAND", "DATA", ...; "?" for a value out of range. */
 const char *smtp_state_name(enum smtp_state st);
 

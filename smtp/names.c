@@ -31,16 +31,6 @@ static const char *const tls_names[] = {
 	[SMTP_TLS_IMPLICIT] = "implicit",
 };
 
-static const char *const ev_names[] = {
-	[SMTP_EV_COMMAND] = "command",
-	[SMTP_EV_REPLY] = "reply",
-	[SMTP_EV_TLS] = "tls",
-	[SMTP_EV_DATA_START] = "data_start",
-	[SMTP_EV_DATA_END] = "data_end",
-	[SMTP_EV_ANOMALY] = "anomaly",
-	[SMTP_EV_END] = "end",
-};
-
 const char *
 smtp_cmd_name(enum smtp_cmd c)
 {
@@ -80,9 +70,3 @@ smtp_state_name(enum smtp_state st)
 }
 
 #undef CASE
-
-const char *
-smtp_ev_name(enum smtp_ev e)
-{
-	return NAME(ev_names, e);
-}

@@ -136,20 +136,6 @@ client_opaque(const struct smtp_session *s)
 	return s->state == SMTP_S_TLS_CLIENT || s->state == SMTP_S_TLS;
 }
 
-/* Message content starts: 354 to DATA. */
-void
-smtp_start_data(struct smtp_session *s)
-{
-	struct smtp_event ev = {
-		.type = SMTP_EV_DATA_START,
-		.dir = SMTP_FROM_SERVER,
-		.cmd = SMTP_CMD_DATA,
-	};
-
-	s->msg_size = 0;
-	smtp_emit(s, &ev);
-}
-
 /*
  * The client's bytes are content from here. A partial client line
  * already buffered belongs to it: the scanner goes on mid-line.

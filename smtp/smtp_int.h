@@ -120,7 +120,6 @@ void smtp_emit(struct smtp_session *s, struct smtp_event *ev);
 void smtp_anomaly(struct smtp_session *s, enum smtp_dir dir,
     enum smtp_anomaly a, const char *text, size_t len);
 void smtp_enter_state(struct smtp_session *s, enum smtp_state st);
-void smtp_start_data(struct smtp_session *s);
 void smtp_enter_data(struct smtp_session *s);
 void smtp_end_content(struct smtp_session *s, enum smtp_cmd cmd);
 void smtp_start_bdat(struct smtp_session *s, uint64_t n, bool last);
