@@ -222,7 +222,10 @@ int smtp_rules_set(struct smtp_rules *r, const char *name, const char *key,
 /*
  * The first rule that matches a SMTP_EV_REPLY event, or NULL. Rules are
  * tried user rules first, then built-ins, each in order of definition.
- * Only 4xx and 5xx replies are matched.
+ * Only 4xx and 5xx replies are matched. A pattern is matched under
+ * PCRE2 limits (backtracking steps, depth, JIT stack): a rule that hits
+ * one does not match that reply, the rules after it are still tried,
+ * and the hit is counted (smtp_rules_limit_hits).
  */
 const struct smtp_rule_info *smtp_rules_match(struct smtp_rules *r,
     const struct smtp_event *reply);
@@ -231,5 +234,13 @@ const struct smtp_rule_info *smtp_rules_match(struct smtp_rules *r,
 size_t smtp_rules_count(const struct smtp_rules *r);
 const struct smtp_rule_info *smtp_rules_get(const struct smtp_rules *r,
     size_t i);
+
+/*
+ * How many replies rule i (as in smtp_rules_get) gave up on at a PCRE2
+ * limit since it was made; 0 for i out of range. A count above 0 means
+ * its pattern is too costly for some reply texts and classified them as
+ * not matching.
+ */
+uint64_t smtp_rules_limit_hits(const struct smtp_rules *r, size_t i);
 
 #endif

@@ -7,7 +7,11 @@
  * that matches wins: user rules first, then the built-in exim pack, so a
  * user can carve an exception out of a built-in category. Patterns are
  * JIT-compiled and matched under a match and depth limit, so a rule can
- * never make the reply text of an attacker cost unbounded time.
+ * never make the reply text of an attacker cost unbounded time. A rule
+ * that hits a limit on a reply does not match it (the rules after it are
+ * still tried), and the hit is counted for that rule, so that a pattern
+ * which gives up on real replies can be reported instead of silently
+ * classifying nothing.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -43,6 +47,7 @@ struct rule {
 	size_t		 ncodes;
 	cmd_mask	 cmds;
 	pcre2_code	*re;		/* NULL: the pattern is empty */
+	uint64_t	 limit_hits;	/* matches PCRE2 gave up on */
 };
 
 struct smtp_rules {
@@ -471,8 +476,16 @@ smtp_rules_set(struct smtp_rules *rs, const char *name, const char *key,
 	return set_key(r, key, value, err, errlen);
 }
 
+/* Why PCRE2 gives up on a match, rather than finding none. */
 static bool
-rule_matches(struct smtp_rules *rs, const struct rule *r,
+is_limit(int rc)
+{
+	return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+}
+
+static bool
+rule_matches(struct smtp_rules *rs, struct rule *r,
     const struct smtp_event *ev)
 {
 	size_t i;
@@ -490,7 +503,13 @@ rule_matches(struct smtp_rules *rs, const struct rule *r,
 		return true;
 	rc = pcre2_match(r->re, (PCRE2_SPTR)(ev->text ? ev->text : ""),
 	    ev->text_len, 0, 0, rs->md, rs->mctx);
-	/* A limit hit is no match: the reply stays reported, unclassified. */
+	/*
+	 * A limit hit is no match for this rule; later rules are tried. The
+	 * JIT has no depth limit but a stack of its own (32 KiB, PCRE2's
+	 * default), whose exhaustion counts the same way.
+	 */
+	if (is_limit(rc) && r->limit_hits < UINT64_MAX)
+		r->limit_hits++;
 	return rc >= 0;
 }
 
@@ -517,4 +536,10 @@ const struct smtp_rule_info *
 smtp_rules_get(const struct smtp_rules *rs, size_t i)
 {
 	return i < rs->n ? &rs->v[i].info : NULL;
+}
+
+uint64_t
+smtp_rules_limit_hits(const struct smtp_rules *rs, size_t i)
+{
+	return i < rs->n ? rs->v[i].limit_hits : 0;
 }

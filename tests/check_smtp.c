@@ -749,18 +749,55 @@ START_TEST(test_rule_bad_name)
 }
 END_TEST
 
-/* A pattern that backtracks without end stops at the match limit. */
-START_TEST(test_rule_match_limit)
+/*
+ * Patterns that PCRE2 gives up on under the rules' limits. The first two
+ * would match without those limits (within PCRE2's defaults: 10 million
+ * steps and as deep): so they fail if a limit is dropped. The third is
+ * the JIT's own stack (or the depth limit where there is no JIT), the
+ * last never ends without a limit. Each hit is counted for the rule that
+ * gave up, and the rule after it still matches the reply.
+ */
+static const struct limit_case {
+	const char	*pattern;
+	const char	*unit;		/* the text: unit repeated... */
+	size_t		 reps;
+	const char	*tail;		/* ...then tail */
+} limit_cases[] = {
+	{ "^(a+)+$|^a+b$", "a", 19, "b" },	/* match limit: 2^19 steps */
+	{ "(*NO_JIT)^(?:a|b)*$", "ab", 750, "" }, /* depth limit: 1500 */
+	{ "^(?:a|b)*$", "ab", 750, "" },	/* JIT stack */
+	{ "^(a+)+$", "a", 3999, "b" },		/* exponential */
+};
+
+START_TEST(test_rule_limit_counted)
 {
+	const struct limit_case *c = &limit_cases[_i];
 	struct smtp_rules *rs = smtp_rules_new(false);
-	static char text[4001];
+	const struct smtp_rule_info *r;
+	static char text[8192];
+	size_t i, n = 0, u = strlen(c->unit);
 	char err[256];
 
-	ck_assert_int_eq(smtp_rules_set(rs, "slow", "pattern", "^(a+)+$",
+	for (i = 0; i < c->reps; i++, n += u)
+		memcpy(text + n, c->unit, u);
+	snprintf(text + n, sizeof(text) - n, "%s", c->tail);
+	ck_assert_int_eq(smtp_rules_set(rs, "slow", "pattern", c->pattern,
 	    err, sizeof(err)), 0);
-	memset(text, 'a', sizeof(text) - 2);
-	text[sizeof(text) - 2] = 'b';
-	ck_assert_ptr_null(match_text(rs, 550, SMTP_CMD_RCPT, text));
+	ck_assert_int_eq(smtp_rules_set(rs, "next", "weight", "2", err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(smtp_rules_limit_hits(rs, 0), 0);
+	r = match_text(rs, 550, SMTP_CMD_RCPT, text);
+	ck_assert_msg(r != NULL && strcmp(r->name, "next") == 0,
+	    "'%s' on %zu bytes: matched by %s", c->pattern, strlen(text),
+	    r ? r->name : "none");
+	ck_assert_uint_eq(smtp_rules_limit_hits(rs, 0), 1);
+	ck_assert_uint_eq(smtp_rules_limit_hits(rs, 1), 0);
+	(void)match_text(rs, 550, SMTP_CMD_RCPT, text);
+	ck_assert_uint_eq(smtp_rules_limit_hits(rs, 0), 2);
+	/* A reply the pattern settles quickly is no hit. */
+	(void)match_text(rs, 550, SMTP_CMD_RCPT, "b");
+	ck_assert_uint_eq(smtp_rules_limit_hits(rs, 0), 2);
+	ck_assert_uint_eq(smtp_rules_limit_hits(rs, 2), 0);
 	smtp_rules_free(rs);
 }
 END_TEST
@@ -845,7 +882,8 @@ smtp_suite(void)
 	tcase_add_loop_test(tc, test_rule_bad_value, 0,
 	    sizeof(bad_sets) / sizeof(bad_sets[0]));
 	tcase_add_test(tc, test_rule_bad_name);
-	tcase_add_test(tc, test_rule_match_limit);
+	tcase_add_loop_test(tc, test_rule_limit_counted, 0,
+	    sizeof(limit_cases) / sizeof(limit_cases[0]));
 	tcase_add_test(tc, test_session_classified);
 	suite_add_tcase(su, tc);
 	return su;
