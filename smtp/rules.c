@@ -274,12 +274,15 @@ parse_pattern(struct rule *r, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* Decimal digits only: strtol alone would take " 3", "+3" and "-0". */
 static int
 parse_int(const char *v, long lo, long hi, long *out)
 {
 	char *end;
 	long n;
 
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi)
