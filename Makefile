@@ -47,8 +47,8 @@ tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
 BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends
 $(BANS_CHECKS): tests/%: tests/%.c tests/bans_fixture.c tests/bans_fixture.h $(BANS_OBJ)
 	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(IPTC_LIBS) $(CHECK_LIBS)
-tests/check_config: tests/check_config.c src/config.o
-	$(CC) $(XCFLAGS) -o $@ $^ -lm $(CHECK_LIBS)
+tests/check_config: tests/check_config.c src/config.h src/config.o
+	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) -lm $(CHECK_LIBS)
 
 checks: $(CHECKS)
 
