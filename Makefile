@@ -1,6 +1,7 @@
 # wireban - see README.md. `make` builds ./wireban, `make test` runs every
 # test, `make asan` the same suite under ASan+UBSan, `make fuzz` a
-# libFuzzer run over the SMTP parser, `make bench` the benchmarks.
+# libFuzzer run over the SMTP parser (`make fuzz-config`: over the config
+# reader), `make bench` the benchmarks.
 
 CC	?= cc
 WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual \
@@ -84,6 +85,18 @@ fuzz: tests/fuzz/fuzz_smtp
 	tests/fuzz/fuzz_smtp -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    -print_final_stats=1 tests/fuzz/corpus tests/fuzz/seeds
 
+# libFuzzer over the config reader: make fuzz-config [FUZZ_SECONDS=n].
+tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config.c src/config.h \
+    include/addr.h
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ tests/fuzz/fuzz_config.c src/config.c -lm
+fuzz-config: tests/fuzz/fuzz_config
+	mkdir -p tests/fuzz/corpus-config
+	tests/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -dict=tests/fuzz/config.dict -print_final_stats=1 \
+	    tests/fuzz/corpus-config tests/fuzz/seeds-config
+
 run: setup
 	@$(MAKE) -s wireban
 	./wireban replay pcaps/relay.pcap
@@ -95,6 +108,7 @@ clean-objs:
 	rm -f src/*.o smtp/*.o sniffer/*.o bans/*.o wireban $(CHECKS)
 
 clean: clean-objs
-	rm -rf build-asan tests/fuzz/fuzz_smtp
+	rm -rf build-asan tests/fuzz/fuzz_smtp tests/fuzz/fuzz_config
 
-.PHONY: all setup checks test asan fuzz run bench clean clean-objs
+.PHONY: all setup checks test asan fuzz fuzz-config run bench clean \
+	clean-objs
