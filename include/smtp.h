@@ -146,8 +146,8 @@ const struct smtp_summary *smtp_summary(const struct smtp_session *s);
  * The parser's state machine: how it reads the client's next bytes (and,
  * in the TLS states, whether it reads the server's at all). Exposed for
  * tests and for tracing a fuzz input; the events say all a consumer
- * needs. COMMAND is the first state; TLS_CLIENT, TLS and END are never
- * left except for TLS (from TLS_CLIENT) and END.
+ * needs. COMMAND is the first state. END is final, TLS leads only to
+ * END, and TLS_CLIENT only to TLS or END.
  */
 enum smtp_state {
 	SMTP_S_COMMAND,		/* command lines */
