@@ -42,6 +42,9 @@ wireban: src/main.o $(MAIN_OBJ) $(SMTP_OBJ) $(SNIFF_OBJ) $(BANS_OBJ)
 tests/check_smtp: tests/check_smtp.c tests/smtp_cases.h tests/smtp_rule_cases.h \
     smtp/commands.def $(SMTP_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CHECK_LIBS)
+tests/check_rules: tests/check_rules.c tests/smtp_rule_cases.h \
+    smtp/commands.def $(SMTP_OBJ)
+	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CHECK_LIBS)
 tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
 # The suites of bans/ share a fixture (tests/bans_fixture.c).
