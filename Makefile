@@ -1,6 +1,7 @@
 # wireban - see README.md. `make` builds ./wireban, `make test` runs every
 # test, `make asan` the same suite under ASan+UBSan, `make fuzz` a
-# libFuzzer run over the SMTP parser, `make bench` the benchmarks.
+# libFuzzer run over the SMTP parser (`make fuzz-config`: over the config
+# reader), `make bench` the benchmarks.
 
 CC	?= cc
 WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual \
@@ -24,7 +25,7 @@ SMTP_OBJ  = $(patsubst %.c,%.o,$(wildcard smtp/*.c))
 SNIFF_OBJ = $(patsubst %.c,%.o,$(wildcard sniffer/*.c))
 BANS_OBJ  = $(patsubst %.c,%.o,$(wildcard bans/*.c))
 MAIN_OBJ  = $(patsubst %.c,%.o,$(filter-out src/main.c,$(wildcard src/*.c)))
-HDRS	  = $(wildcard include/*.h smtp/*.h sniffer/*.h bans/*.h src/*.h)
+HDRS	  = $(wildcard include/*.h smtp/*.h smtp/*.def sniffer/*.h bans/*.h src/*.h)
 
 CHECKS	  = $(patsubst %.c,%,$(wildcard tests/check_*.c))
 
@@ -38,7 +39,11 @@ wireban: src/main.o $(MAIN_OBJ) $(SMTP_OBJ) $(SNIFF_OBJ) $(BANS_OBJ)
 
 # Each module's tests link that module alone: check_smtp must build
 # without pcap, nids or iptc, which is the proof smtp/ is pure.
-tests/check_smtp: tests/check_smtp.c tests/smtp_cases.h tests/smtp_rule_cases.h $(SMTP_OBJ)
+tests/check_smtp: tests/check_smtp.c tests/smtp_cases.h tests/smtp_rule_cases.h \
+    smtp/commands.def $(SMTP_OBJ)
+	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CHECK_LIBS)
+tests/check_rules: tests/check_rules.c tests/smtp_rule_cases.h \
+    smtp/commands.def $(SMTP_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CHECK_LIBS)
 tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
@@ -47,8 +52,8 @@ BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends \
 	      tests/check_enforcer
 $(BANS_CHECKS): tests/%: tests/%.c tests/bans_fixture.c tests/bans_fixture.h $(BANS_OBJ)
 	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(IPTC_LIBS) $(CHECK_LIBS)
-tests/check_config: tests/check_config.c src/config.o
-	$(CC) $(XCFLAGS) -o $@ $^ -lm $(CHECK_LIBS)
+tests/check_config: tests/check_config.c src/config.h src/config.o
+	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) -lm $(CHECK_LIBS)
 
 checks: $(CHECKS)
 
@@ -84,6 +89,18 @@ fuzz: tests/fuzz/fuzz_smtp
 	tests/fuzz/fuzz_smtp -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    -print_final_stats=1 tests/fuzz/corpus tests/fuzz/seeds
 
+# libFuzzer over the config reader: make fuzz-config [FUZZ_SECONDS=n].
+tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config.c src/config.h \
+    include/addr.h
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ tests/fuzz/fuzz_config.c src/config.c -lm
+fuzz-config: tests/fuzz/fuzz_config
+	mkdir -p tests/fuzz/corpus-config
+	tests/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -dict=tests/fuzz/config.dict -print_final_stats=1 \
+	    tests/fuzz/corpus-config tests/fuzz/seeds-config
+
 run: setup
 	@$(MAKE) -s wireban
 	./wireban replay pcaps/relay.pcap
@@ -95,6 +112,7 @@ clean-objs:
 	rm -f src/*.o smtp/*.o sniffer/*.o bans/*.o wireban $(CHECKS)
 
 clean: clean-objs
-	rm -rf build-asan tests/fuzz/fuzz_smtp
+	rm -rf build-asan tests/fuzz/fuzz_smtp tests/fuzz/fuzz_config
 
-.PHONY: all setup checks test asan fuzz run bench clean clean-objs
+.PHONY: all setup checks test asan fuzz fuzz-config run bench clean \
+	clean-objs

@@ -25,31 +25,13 @@ enum smtp_dir {
  * nothing (greeting, unsolicited reply). SMTP_CMD_EOM is the pseudo
  * command "end of message" (the final dot of DATA), SMTP_CMD_AUTH_DATA a
  * client response to a 334 challenge, SMTP_CMD_LOST a command whose
- * details were dropped because the pipeline queue was full.
+ * details were dropped because the pipeline queue was full. The list is
+ * smtp/commands.def, the one table the names, the verbs and the rule
+ * words are made from too.
  */
 enum smtp_cmd {
-	SMTP_CMD_NONE = 0,
-	SMTP_CMD_HELO,
-	SMTP_CMD_EHLO,
-	SMTP_CMD_LHLO,
-	SMTP_CMD_MAIL,
-	SMTP_CMD_RCPT,
-	SMTP_CMD_DATA,
-	SMTP_CMD_BDAT,
-	SMTP_CMD_EOM,
-	SMTP_CMD_RSET,
-	SMTP_CMD_NOOP,
-	SMTP_CMD_QUIT,
-	SMTP_CMD_VRFY,
-	SMTP_CMD_EXPN,
-	SMTP_CMD_HELP,
-	SMTP_CMD_STARTTLS,
-	SMTP_CMD_AUTH,
-	SMTP_CMD_AUTH_DATA,
-	SMTP_CMD_ETRN,
-	SMTP_CMD_ATRN,
-	SMTP_CMD_UNKNOWN,
-	SMTP_CMD_LOST,
+#define SMTP_CMD(id, verb, rule) SMTP_CMD_##id,
+#include "../smtp/commands.def"
 	SMTP_CMD_COUNT
 };
 
@@ -160,10 +142,44 @@ void smtp_end(struct smtp_session *s, wb_usec ts, smtp_cb *cb, void *arg);
 /* The session's summary so far; valid until the session is freed. */
 const struct smtp_summary *smtp_summary(const struct smtp_session *s);
 
+/*
+ * The parser's state machine: how it reads the client's next bytes (and,
+ * in the TLS states, whether it reads the server's at all). Exposed for
+ * tests and for tracing a fuzz input; the events say all a consumer
+ * needs. COMMAND is the first state. END is final, TLS leads only to
+ * END, and TLS_CLIENT only to TLS or END.
+ */
+enum smtp_state {
+	SMTP_S_COMMAND,		/* command lines */
+	SMTP_S_AUTH,		/* the next line answers a 334 challenge */
+	SMTP_S_DATA,		/* message content up to CRLF.CRLF */
+	SMTP_S_BDAT,		/* exactly the BDAT size of content */
+	SMTP_S_TLS_CLIENT,	/* implicit TLS: the client is opaque, the
+				 * server read until it answers in TLS */
+	SMTP_S_TLS,		/* both directions are opaque */
+	SMTP_S_END,		/* smtp_end() was called */
+	SMTP_S_COUNT
+};
+
+typedef void smtp_trace_cb(enum smtp_state from, enum smtp_state to,
+    void *arg);
+
+/* The current state. */
+enum smtp_state smtp_session_state(const struct smtp_session *s);
+
+/*
+ * Calls cb(from, to, arg) at every change of state from now on, from
+ * inside smtp_feed() or smtp_end(); cb NULL stops it. For diagnostics:
+ * the parser's events do not depend on it.
+ */
+void smtp_session_trace(struct smtp_session *s, smtp_trace_cb *cb,
+    void *arg);
+
 const char *smtp_cmd_name(enum smtp_cmd c);
 const char *smtp_anomaly_name(enum smtp_anomaly a);
 const char *smtp_tls_name(enum smtp_tls t);
-const char *smtp_ev_name(enum smtp_ev e);
+/* "COMMAND", "DATA", ...; "?" for a value out of range. */
+const char *smtp_state_name(enum smtp_state st);
 
 /* ---- rules ------------------------------------------------------------ */
 
@@ -206,7 +222,10 @@ int smtp_rules_set(struct smtp_rules *r, const char *name, const char *key,
 /*
  * The first rule that matches a SMTP_EV_REPLY event, or NULL. Rules are
  * tried user rules first, then built-ins, each in order of definition.
- * Only 4xx and 5xx replies are matched.
+ * Only 4xx and 5xx replies are matched. A pattern is matched under
+ * PCRE2 limits (backtracking steps, depth, JIT stack): a rule that hits
+ * one does not match that reply, the rules after it are still tried,
+ * and the hit is counted (smtp_rules_limit_hits).
  */
 const struct smtp_rule_info *smtp_rules_match(struct smtp_rules *r,
     const struct smtp_event *reply);
@@ -215,5 +234,13 @@ const struct smtp_rule_info *smtp_rules_match(struct smtp_rules *r,
 size_t smtp_rules_count(const struct smtp_rules *r);
 const struct smtp_rule_info *smtp_rules_get(const struct smtp_rules *r,
     size_t i);
+
+/*
+ * How many replies rule i (as in smtp_rules_get) gave up on at a PCRE2
+ * limit since it was made; 0 for i out of range. A count above 0 means
+ * its pattern is too costly for some reply texts and classified them as
+ * not matching.
+ */
+uint64_t smtp_rules_limit_hits(const struct smtp_rules *r, size_t i);
 
 #endif

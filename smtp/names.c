@@ -8,28 +8,8 @@
 	((unsigned)(i) < sizeof(tab) / sizeof(tab[0]) && tab[i] ? tab[i] : "?")
 
 static const char *const cmd_names[SMTP_CMD_COUNT] = {
-	[SMTP_CMD_NONE] = "NONE",
-	[SMTP_CMD_HELO] = "HELO",
-	[SMTP_CMD_EHLO] = "EHLO",
-	[SMTP_CMD_LHLO] = "LHLO",
-	[SMTP_CMD_MAIL] = "MAIL",
-	[SMTP_CMD_RCPT] = "RCPT",
-	[SMTP_CMD_DATA] = "DATA",
-	[SMTP_CMD_BDAT] = "BDAT",
-	[SMTP_CMD_EOM] = "EOM",
-	[SMTP_CMD_RSET] = "RSET",
-	[SMTP_CMD_NOOP] = "NOOP",
-	[SMTP_CMD_QUIT] = "QUIT",
-	[SMTP_CMD_VRFY] = "VRFY",
-	[SMTP_CMD_EXPN] = "EXPN",
-	[SMTP_CMD_HELP] = "HELP",
-	[SMTP_CMD_STARTTLS] = "STARTTLS",
-	[SMTP_CMD_AUTH] = "AUTH",
-	[SMTP_CMD_AUTH_DATA] = "AUTH_DATA",
-	[SMTP_CMD_ETRN] = "ETRN",
-	[SMTP_CMD_ATRN] = "ATRN",
-	[SMTP_CMD_UNKNOWN] = "UNKNOWN",
-	[SMTP_CMD_LOST] = "LOST",
+#define SMTP_CMD(id, verb, rule) [SMTP_CMD_##id] = #id,
+#include "commands.def"
 };
 
 static const char *const anomaly_names[SMTP_AN_COUNT] = {
@@ -51,16 +31,6 @@ static const char *const tls_names[] = {
 	[SMTP_TLS_IMPLICIT] = "implicit",
 };
 
-static const char *const ev_names[] = {
-	[SMTP_EV_COMMAND] = "command",
-	[SMTP_EV_REPLY] = "reply",
-	[SMTP_EV_TLS] = "tls",
-	[SMTP_EV_DATA_START] = "data_start",
-	[SMTP_EV_DATA_END] = "data_end",
-	[SMTP_EV_ANOMALY] = "anomaly",
-	[SMTP_EV_END] = "end",
-};
-
 const char *
 smtp_cmd_name(enum smtp_cmd c)
 {
@@ -79,8 +49,24 @@ smtp_tls_name(enum smtp_tls t)
 	return NAME(tls_names, t);
 }
 
+#define CASE(x)	case SMTP_S_##x: return #x
+
+/* A switch, not a table: -Wswitch names a state left out here. */
 const char *
-smtp_ev_name(enum smtp_ev e)
+smtp_state_name(enum smtp_state st)
 {
-	return NAME(ev_names, e);
+	switch (st) {
+	CASE(COMMAND);
+	CASE(AUTH);
+	CASE(DATA);
+	CASE(BDAT);
+	CASE(TLS_CLIENT);
+	CASE(TLS);
+	CASE(END);
+	case SMTP_S_COUNT:
+		break;
+	}
+	return "?";
 }
+
+#undef CASE

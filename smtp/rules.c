@@ -7,12 +7,17 @@
  * that matches wins: user rules first, then the built-in exim pack, so a
  * user can carve an exception out of a built-in category. Patterns are
  * JIT-compiled and matched under a match and depth limit, so a rule can
- * never make the reply text of an attacker cost unbounded time.
+ * never make the reply text of an attacker cost unbounded time. A rule
+ * that hits a limit on a reply does not match it (the rules after it are
+ * still tried), and the hit is counted for that rule, so that a pattern
+ * which gives up on real replies can be reported instead of silently
+ * classifying nothing.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +30,11 @@
 #define DEPTH_LIMIT	1000
 #define WEIGHT_MAX	1000
 
+/* A rule's command condition: bit (1 << cmd) for each command answered. */
+typedef uint32_t cmd_mask;
+_Static_assert(SMTP_CMD_COUNT <= sizeof(cmd_mask) * CHAR_BIT,
+    "cmd_mask needs one bit per command of commands.def");
+
 struct code_range {
 	uint16_t	 lo, hi;
 };
@@ -35,8 +45,9 @@ struct rule {
 	char		*code_s, *cmd_s, *pattern_s;
 	struct code_range codes[MAX_CODE_SPECS];
 	size_t		 ncodes;
-	uint32_t	 cmds;		/* bit (1 << smtp_cmd) per command */
+	cmd_mask	 cmds;
 	pcre2_code	*re;		/* NULL: the pattern is empty */
+	uint64_t	 limit_hits;	/* matches PCRE2 gave up on */
 };
 
 struct smtp_rules {
@@ -81,11 +92,10 @@ static const struct {
 	{ "policy", "5xx", "any", "administrative prohibition", 1 },
 };
 
-static const char *const cmd_words[] = {
-	"greeting", "HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "BDAT",
-	"EOM", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS",
-	"AUTH", NULL /* AUTH_DATA: part of AUTH */, "ETRN", "ATRN",
-	"UNKNOWN", NULL /* LOST */
+/* The words of a rule's command key; AUTH_DATA shares AUTH's. */
+static const char *const cmd_words[SMTP_CMD_COUNT] = {
+#define SMTP_CMD(id, verb, rule) [SMTP_CMD_##id] = rule,
+#include "commands.def"
 };
 
 static void
@@ -182,16 +192,30 @@ done:
 	return 0;
 }
 
-/* "any", or names from cmd_words separated by commas. */
+/* The commands whose word is p[0..len), or 0 when there are none. */
+static cmd_mask
+cmd_word_mask(const char *p, size_t len)
+{
+	cmd_mask mask = 0;
+	size_t i;
+
+	for (i = 0; i < SMTP_CMD_COUNT; i++)
+		if (cmd_words[i] != NULL && strlen(cmd_words[i]) == len &&
+		    strncasecmp(cmd_words[i], p, len) == 0)
+			mask |= (cmd_mask)1 << i;
+	return mask;
+}
+
+/* "any", or words from cmd_words separated by commas. */
 static int
 parse_cmds(struct rule *r, const char *v, char *err, size_t errlen)
 {
-	uint32_t mask = 0;
+	cmd_mask mask = 0, m;
 	const char *p = v;
-	size_t i, len;
+	size_t len;
 
 	if (strcasecmp(v, "any") == 0) {
-		mask = UINT32_MAX;
+		mask = ~(cmd_mask)0;
 		goto done;
 	}
 	while (*p != '\0') {
@@ -200,21 +224,14 @@ parse_cmds(struct rule *r, const char *v, char *err, size_t errlen)
 		if (*p == '\0')
 			break;
 		len = strcspn(p, ", ");
-		for (i = 0; i < sizeof(cmd_words) / sizeof(cmd_words[0]); i++)
-			if (cmd_words[i] != NULL &&
-			    strlen(cmd_words[i]) == len &&
-			    strncasecmp(cmd_words[i], p, len) == 0)
-				break;
-		if (i == sizeof(cmd_words) / sizeof(cmd_words[0])) {
+		if ((m = cmd_word_mask(p, len)) == 0) {
 			snprintf(err, errlen, "command: unknown command "
 			    "'%.*s' (any, greeting, HELO, EHLO, MAIL, RCPT, "
 			    "DATA, BDAT, EOM, AUTH, STARTTLS, ...)",
 			    (int)(len > 32 ? 32 : len), p);
 			return -1;
 		}
-		mask |= 1u << i;
-		if (i == SMTP_CMD_AUTH)
-			mask |= 1u << SMTP_CMD_AUTH_DATA;
+		mask |= m;
 		p += len;
 	}
 	if (mask == 0) {
@@ -257,12 +274,15 @@ parse_pattern(struct rule *r, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* Decimal digits only: strtol alone would take " 3", "+3" and "-0". */
 static int
 parse_int(const char *v, long lo, long hi, long *out)
 {
 	char *end;
 	long n;
 
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi)
@@ -459,8 +479,16 @@ smtp_rules_set(struct smtp_rules *rs, const char *name, const char *key,
 	return set_key(r, key, value, err, errlen);
 }
 
+/* Why PCRE2 gives up on a match, rather than finding none. */
 static bool
-rule_matches(struct smtp_rules *rs, const struct rule *r,
+is_limit(int rc)
+{
+	return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+}
+
+static bool
+rule_matches(struct smtp_rules *rs, struct rule *r,
     const struct smtp_event *ev)
 {
 	size_t i;
@@ -471,13 +499,20 @@ rule_matches(struct smtp_rules *rs, const struct rule *r,
 			break;
 	if (i == r->ncodes)
 		return false;
-	if ((unsigned)ev->cmd >= 32 || !(r->cmds & (1u << ev->cmd)))
+	if ((unsigned)ev->cmd >= SMTP_CMD_COUNT ||
+	    !(r->cmds & ((cmd_mask)1 << ev->cmd)))
 		return false;
 	if (r->re == NULL)
 		return true;
 	rc = pcre2_match(r->re, (PCRE2_SPTR)(ev->text ? ev->text : ""),
 	    ev->text_len, 0, 0, rs->md, rs->mctx);
-	/* A limit hit is no match: the reply stays reported, unclassified. */
+	/*
+	 * A limit hit is no match for this rule; later rules are tried. The
+	 * JIT has no depth limit but a stack of its own (32 KiB, PCRE2's
+	 * default), whose exhaustion counts the same way.
+	 */
+	if (is_limit(rc) && r->limit_hits < UINT64_MAX)
+		r->limit_hits++;
 	return rc >= 0;
 }
 
@@ -504,4 +539,10 @@ const struct smtp_rule_info *
 smtp_rules_get(const struct smtp_rules *rs, size_t i)
 {
 	return i < rs->n ? &rs->v[i].info : NULL;
+}
+
+uint64_t
+smtp_rules_limit_hits(const struct smtp_rules *rs, size_t i)
+{
+	return i < rs->n ? rs->v[i].limit_hits : 0;
 }

@@ -75,10 +75,16 @@ text_append(struct smtp_session *s, const char *t, size_t n)
 static void
 data_accepted(struct smtp_session *s)
 {
+	struct smtp_event ev = {
+		.type = SMTP_EV_DATA_START,
+		.dir = SMTP_FROM_SERVER,
+		.cmd = SMTP_CMD_DATA,
+	};
 	struct pending *p;
 	size_t i;
 
-	smtp_start_data(s);
+	s->msg_size = 0;
+	smtp_emit(s, &ev);
 	while ((p = smtp_q_at(&s->q, 0)) != NULL &&
 	    (p->flags & PEND_TENTATIVE)) {
 		if (p->flags & PEND_DOT) {

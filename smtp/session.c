@@ -19,6 +19,7 @@ static size_t feed_lines(struct smtp_session *, enum smtp_dir,
 static size_t feed_data(struct smtp_session *, const char *, size_t);
 static size_t feed_bdat(struct smtp_session *, const char *, size_t);
 static size_t feed_probe(struct smtp_session *, const char *, size_t);
+static bool client_opaque(const struct smtp_session *);
 
 /* Bytes held back by the TLS probe (never an LF) rejoin the line. */
 static void
@@ -34,7 +35,7 @@ smtp_session_new(const struct smtp_limits *limits)
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->state = SMTP_S_COMMAND;
+	s->state = SMTP_S_COMMAND;	/* the first state: no transition */
 	s->line_max = SMTP_LINE_MAX_DEFAULT;
 	if (limits != NULL && limits->line_max >= 16)
 		s->line_max = limits->line_max;
@@ -57,6 +58,19 @@ const struct smtp_summary *
 smtp_summary(const struct smtp_session *s)
 {
 	return &s->sum;
+}
+
+enum smtp_state
+smtp_session_state(const struct smtp_session *s)
+{
+	return s->state;
+}
+
+void
+smtp_session_trace(struct smtp_session *s, smtp_trace_cb *cb, void *arg)
+{
+	s->trace = cb;
+	s->trace_arg = arg;
 }
 
 void
@@ -85,33 +99,41 @@ smtp_anomaly(struct smtp_session *s, enum smtp_dir dir, enum smtp_anomaly a,
 
 /*
  * The one place the state changes. A session that ended or went TLS
- * never comes back: both are final for the parser.
+ * never comes back: END is final, TLS only ends, and TLS_CLIENT (the
+ * client opened in TLS) only ends or becomes TLS (the server answered
+ * in TLS). Any other change is asked for by the bytes and allowed.
  */
 void
 smtp_enter_state(struct smtp_session *s, enum smtp_state st)
 {
-	if (s->state == SMTP_S_END ||
-	    (s->state == SMTP_S_TLS && st != SMTP_S_END))
+	enum smtp_state from = s->state;
+
+	switch (from) {
+	case SMTP_S_END:
 		return;
-	if (st == SMTP_S_TLS) {
-		s->client_opaque = true;
-		s->server_opaque = true;
+	case SMTP_S_TLS:
+		if (st != SMTP_S_END)
+			return;
+		break;
+	case SMTP_S_TLS_CLIENT:
+		if (st != SMTP_S_TLS && st != SMTP_S_END)
+			return;
+		break;
+	default:
+		break;
 	}
+	if (st == from)
+		return;
 	s->state = st;
+	if (s->trace != NULL)
+		s->trace(from, st, s->trace_arg);
 }
 
-/* Message content starts: 354 to DATA. */
-void
-smtp_start_data(struct smtp_session *s)
+/* The client's bytes are TLS records: none of them is read. */
+static bool
+client_opaque(const struct smtp_session *s)
 {
-	struct smtp_event ev = {
-		.type = SMTP_EV_DATA_START,
-		.dir = SMTP_FROM_SERVER,
-		.cmd = SMTP_CMD_DATA,
-	};
-
-	s->msg_size = 0;
-	smtp_emit(s, &ev);
+	return s->state == SMTP_S_TLS_CLIENT || s->state == SMTP_S_TLS;
 }
 
 /*
@@ -160,16 +182,16 @@ smtp_feed(struct smtp_session *s, enum smtp_dir dir, const void *bytes,
 
 	if (dir == SMTP_FROM_SERVER) {
 		/* Implicit TLS: a server answering in TLS is opaque too. */
-		if (!s->server_started && s->sum.tls == SMTP_TLS_IMPLICIT &&
+		if (!s->server_started && s->state == SMTP_S_TLS_CLIENT &&
 		    (unsigned char)p[0] == 0x16)
-			s->server_opaque = true;
+			smtp_enter_state(s, SMTP_S_TLS);
 		s->server_started = true;
-		if (!s->server_opaque)
+		if (s->state != SMTP_S_TLS)
 			(void)feed_lines(s, dir, p, len);
 		return;
 	}
 
-	while (len > 0 && !s->client_opaque) {
+	while (len > 0 && !client_opaque(s)) {
 		if (!s->client_started)
 			used = feed_probe(s, p, len);
 		else if (s->state == SMTP_S_DATA)
@@ -213,8 +235,8 @@ feed_probe(struct smtp_session *s, const char *p, size_t len)
 		};
 
 		s->client_started = true;
-		s->client_opaque = true;
 		s->sum.tls = SMTP_TLS_IMPLICIT;
+		smtp_enter_state(s, SMTP_S_TLS_CLIENT);
 		smtp_emit(s, &ev);
 		return len;
 	}
@@ -266,8 +288,8 @@ static bool
 line_mode(const struct smtp_session *s, enum smtp_dir dir)
 {
 	if (dir == SMTP_FROM_SERVER)
-		return !s->server_opaque;
-	return !s->client_opaque && s->state != SMTP_S_DATA &&
+		return s->state != SMTP_S_TLS;
+	return !client_opaque(s) && s->state != SMTP_S_DATA &&
 	    s->state != SMTP_S_BDAT;
 }
 
@@ -503,6 +525,6 @@ smtp_end(struct smtp_session *s, wb_usec ts, smtp_cb *cb, void *arg)
 	}
 	if (line_mode(s, SMTP_FROM_SERVER))
 		smtp_server_flush(s);
-	s->state = SMTP_S_END;
+	smtp_enter_state(s, SMTP_S_END);
 	smtp_emit(s, &ev);
 }

@@ -50,16 +50,6 @@ struct linebuf {
 	bool		 skipping;	/* cut at the limit: drop up to LF */
 };
 
-/* The session's state machine: what the client's next bytes are. */
-enum smtp_state {
-	SMTP_S_COMMAND,		/* command lines */
-	SMTP_S_AUTH,		/* the next line answers a 334 challenge */
-	SMTP_S_DATA,		/* message content up to CRLF.CRLF */
-	SMTP_S_BDAT,		/* exactly bdat_left bytes of content */
-	SMTP_S_TLS,		/* encrypted: both directions are opaque */
-	SMTP_S_END,		/* smtp_end() was called */
-};
-
 /* Where the DATA scanner stands within a content line. */
 enum dot_state {
 	DOT_LINE_START,
@@ -69,7 +59,7 @@ enum dot_state {
 };
 
 struct smtp_session {
-	enum smtp_state	 state;
+	enum smtp_state	 state;		/* set by smtp_enter_state() only */
 	size_t		 line_max;
 	struct linebuf	 lb[2];
 	struct queue	 q;
@@ -87,8 +77,6 @@ struct smtp_session {
 	uint8_t		 probe_len;
 	bool		 client_started;/* first bytes classified */
 	bool		 server_started;
-	bool		 server_opaque;	/* implicit TLS answered in TLS */
-	bool		 client_opaque;
 	bool		 early_reported;
 	unsigned	 data_pending;	/* DATA commands not yet answered */
 	enum dot_state	 dot;
@@ -99,6 +87,9 @@ struct smtp_session {
 	bool		 in_bdat;	/* a BDAT message is under way */
 
 	struct smtp_summary sum;
+
+	smtp_trace_cb	*trace;		/* smtp_session_trace() */
+	void		*trace_arg;
 
 	/* the current smtp_feed() call */
 	smtp_cb		*cb;
@@ -129,7 +120,6 @@ void smtp_emit(struct smtp_session *s, struct smtp_event *ev);
 void smtp_anomaly(struct smtp_session *s, enum smtp_dir dir,
     enum smtp_anomaly a, const char *text, size_t len);
 void smtp_enter_state(struct smtp_session *s, enum smtp_state st);
-void smtp_start_data(struct smtp_session *s);
 void smtp_enter_data(struct smtp_session *s);
 void smtp_end_content(struct smtp_session *s, enum smtp_cmd cmd);
 void smtp_start_bdat(struct smtp_session *s, uint64_t n, bool last);

@@ -4,7 +4,8 @@
  *
  * Invariant: every entry in the list has a known section and key (checked
  * when it is read), and remembers where it came from, so any later error
- * about its value can name the file and line.
+ * about its value can name the file and line. A file is taken whole or
+ * not at all, and sets each key once.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -15,7 +16,10 @@
 
 #include "config.h"
 
-#define LINE_MAX_CONF 4096
+#define LINE_MAX_CONF	4096
+#define CONF_SIZE_MAX	(1024 * 1024)	/* a real file is a few KiB */
+/* A real file has tens; this bounds the work of the duplicate check. */
+#define CONF_ENTRIES_MAX 4096
 
 static const char *const capture_keys[] = { "interface", "ports", "servers",
 	"checksums", "max_streams", "idle_timeout", NULL };
@@ -92,9 +96,18 @@ check_key(const char *section, const char *key, char *err, size_t errlen)
 	return -1;
 }
 
+static void
+entry_free(struct config_entry *e)
+{
+	free(e->section);
+	free(e->key);
+	free(e->value);
+	free(e->where);
+}
+
 static int
 add(struct config *c, const char *section, const char *key,
-    const char *value, const char *where)
+    const char *value, const char *where, unsigned line)
 {
 	struct config_entry *nv, *e;
 
@@ -106,11 +119,9 @@ add(struct config *c, const char *section, const char *key,
 	e->key = strdup(key);
 	e->value = strdup(value);
 	e->where = strdup(where);
+	e->line = line;
 	if (!e->section || !e->key || !e->value || !e->where) {
-		free(e->section);
-		free(e->key);
-		free(e->value);
-		free(e->where);
+		entry_free(e);
 		return -1;
 	}
 	c->n++;
@@ -130,14 +141,243 @@ trim(char *s)
 	return s;
 }
 
+/* "policy.bantime", or "[rule mine] pattern": a key as errors name it. */
+static void
+key_name(char *buf, size_t len, const char *section, const char *key)
+{
+	if (strncmp(section, "rule ", 5) == 0)
+		snprintf(buf, len, "[%.60s] %.60s", section, key);
+	else
+		snprintf(buf, len, "%.60s.%.60s", section, key);
+}
+
+/*
+ * Text that is not ASCII or UTF-8 fails on its first line with a message
+ * that says what it is, rather than as a line too long or a key unknown:
+ * UTF-16 (from a Windows editor) has a NUL in every other byte, so the
+ * lines of a line reader never end. A UTF-8 byte order mark (Notepad
+ * writes one) is skipped: it says nothing a UTF-8 reader needs to know.
+ * Returns the bytes to skip, or -1 with err set.
+ */
+static int
+check_encoding(const char *name, const unsigned char *b, size_t len,
+    char *err, size_t errlen)
+{
+	static const char save[] = "save the file as UTF-8 or ASCII";
+	const char *what = NULL, *how = NULL;
+	size_t i, m = len < 64 ? len & ~(size_t)1 : 64;
+	bool le = m >= 2, be = m >= 2;
+
+	if (len >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf)
+		return 3;
+	if (len >= 4 && b[0] == 0xff && b[1] == 0xfe && !b[2] && !b[3]) {
+		what = "UTF-32LE";
+		how = "byte order mark FF FE 00 00";
+	} else if (len >= 4 && !b[0] && !b[1] && b[2] == 0xfe &&
+	    b[3] == 0xff) {
+		what = "UTF-32BE";
+		how = "byte order mark 00 00 FE FF";
+	} else if (len >= 2 && b[0] == 0xff && b[1] == 0xfe) {
+		what = "UTF-16LE";
+		how = "byte order mark FF FE";
+	} else if (len >= 2 && b[0] == 0xfe && b[1] == 0xff) {
+		what = "UTF-16BE";
+		how = "byte order mark FE FF";
+	} else {
+		for (i = 0; i < m; i += 2) {
+			le = le && b[i] != 0 && b[i + 1] == 0;
+			be = be && b[i] == 0 && b[i + 1] != 0;
+		}
+		if (le || be) {
+			what = le ? "UTF-16LE" : "UTF-16BE";
+			how = "every other byte is NUL";
+		}
+	}
+	if (what == NULL)
+		return 0;
+	snprintf(err, errlen, "%s:1: %s text (%s): %s", name, what, how, save);
+	return -1;
+}
+
+/* One file's parse: where it is and what it has set. */
+struct reader {
+	struct config	*c;
+	unsigned	 lineno;
+	size_t		 first;		/* c->v[first..] come from this file */
+	char		 where[512];
+	char		 section[LINE_MAX_CONF];
+};
+
+/* "[name]": the section that the next keys are in. */
+static int
+parse_section(struct reader *r, char *p, char *err, size_t errlen)
+{
+	char *close = strchr(p, ']');
+
+	if (close == NULL || close[1] != '\0') {
+		snprintf(err, errlen, "%s: a section header reads [name]",
+		    r->where);
+		return -1;
+	}
+	*close = '\0';
+	p = trim(p + 1);
+	/* "[rule  x]" -> "rule x" */
+	if (strncmp(p, "rule", 4) == 0 && isspace((unsigned char)p[4]))
+		snprintf(r->section, sizeof(r->section), "rule %s",
+		    trim(p + 5));
+	else
+		snprintf(r->section, sizeof(r->section), "%s", p);
+	if (!known_section(r->section)) {
+		snprintf(err, errlen, "%s: unknown section [%.60s] (capture, "
+		    "policy, firewall, paths, rule NAME)", r->where,
+		    r->section);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * "key = value". A key set twice in one file is an error naming both
+ * lines: the first would be silently dead, and which of two values an
+ * admin meant is not for the program to guess. A section may come back
+ * ("[policy]" twice): its keys merge, under the same rule.
+ */
+static int
+parse_key(struct reader *r, char *p, char *err, size_t errlen)
+{
+	struct config *c = r->c;
+	char why[256], kn[160];
+	char *eq, *key, *val;
+	size_t i;
+
+	if ((eq = strchr(p, '=')) == NULL) {
+		snprintf(err, errlen, "%s: expected 'key = value', got "
+		    "'%.60s'", r->where, p);
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(p);
+	val = trim(eq + 1);
+	if (r->section[0] == '\0') {
+		snprintf(err, errlen, "%s: key '%.60s' before any [section]",
+		    r->where, key);
+		return -1;
+	}
+	if (check_key(r->section, key, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", r->where, why);
+		return -1;
+	}
+	for (i = r->first; i < c->n; i++)
+		if (strcmp(c->v[i].key, key) == 0 &&
+		    strcmp(c->v[i].section, r->section) == 0) {
+			key_name(kn, sizeof(kn), r->section, key);
+			snprintf(err, errlen, "%s: %s: already set at line %u",
+			    r->where, kn, c->v[i].line);
+			return -1;
+		}
+	if (c->n - r->first >= CONF_ENTRIES_MAX) {
+		snprintf(err, errlen, "%s: more than %d settings in one file",
+		    r->where, CONF_ENTRIES_MAX);
+		return -1;
+	}
+	if (add(c, r->section, key, val, r->where, r->lineno) < 0) {
+		snprintf(err, errlen, "%s: out of memory", r->where);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_parse(struct config *c, const char *name, const void *text,
+    size_t len, char *err, size_t errlen)
+{
+	const char *b = text, *end = b + len, *lf = NULL, *nul;
+	char line[LINE_MAX_CONF], *p;
+	struct reader r = { .c = c, .first = c->n };
+	size_t n;
+	int skip, rc;
+
+	if ((skip = check_encoding(name, text, len, err, errlen)) < 0)
+		return -1;
+	b += skip;
+	for (; b < end; b = lf != NULL ? lf + 1 : end) {
+		r.lineno++;
+		snprintf(r.where, sizeof(r.where), "%s:%u", name, r.lineno);
+		lf = memchr(b, '\n', (size_t)(end - b));
+		n = (size_t)((lf != NULL ? lf : end) - b);
+		if ((nul = memchr(b, '\0', n)) != NULL) {
+			snprintf(err, errlen, "%s: NUL byte at column %zu (a "
+			    "binary file, or text neither ASCII nor UTF-8)",
+			    r.where, (size_t)(nul - b) + 1);
+			goto fail;
+		}
+		if (n > LINE_MAX_CONF - 2) {
+			snprintf(err, errlen, "%s: line longer than %d bytes",
+			    r.where, LINE_MAX_CONF - 2);
+			goto fail;
+		}
+		memcpy(line, b, n);
+		line[n] = '\0';
+		p = trim(line);
+		if (*p == '\0' || *p == '#' || *p == ';')
+			continue;
+		if (*p == '[')
+			rc = parse_section(&r, p, err, errlen);
+		else
+			rc = parse_key(&r, p, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	/* All of a file or none of it: drop what it had set. */
+	while (c->n > r.first)
+		entry_free(&c->v[--c->n]);
+	return -1;
+}
+
+/*
+ * Reads fp whole into *bufp (the caller frees it, also on error), at
+ * most CONF_SIZE_MAX + 1 bytes: the one byte over the limit tells that
+ * the file is too long. Returns -1 on a read error or out of memory.
+ */
+static int
+read_all(FILE *fp, char **bufp, size_t *lenp)
+{
+	size_t len = 0, cap = 0, ncap, n;
+	char *buf = NULL, *nb;
+	int rc = 0;
+
+	while (cap < CONF_SIZE_MAX + 1 || len < cap) {
+		if (len == cap) {
+			ncap = cap ? cap * 2 : 8192;
+			if (ncap > CONF_SIZE_MAX + 1)
+				ncap = CONF_SIZE_MAX + 1;
+			if ((nb = realloc(buf, ncap)) == NULL) {
+				rc = -1;	/* errno is ENOMEM */
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		if ((n = fread(buf + len, 1, cap - len, fp)) == 0) {
+			if (ferror(fp))
+				rc = -1;
+			break;
+		}
+		len += n;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return rc;
+}
+
 int
 config_load(struct config *c, const char *path, bool must_exist, char *err,
     size_t errlen)
 {
-	char line[LINE_MAX_CONF], section[LINE_MAX_CONF] = "", where[512];
-	char why[256];
-	char *p, *eq, *key, *val;
-	unsigned lineno = 0;
+	char *buf = NULL, *copy;
+	size_t len, i, lines;
 	FILE *fp;
 	int rc = -1;
 
@@ -147,72 +387,26 @@ config_load(struct config *c, const char *path, bool must_exist, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	free(c->path);
-	c->path = strdup(path);
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			snprintf(err, errlen, "%s: line longer than %d bytes",
-			    where, LINE_MAX_CONF - 2);
-			goto out;
-		}
-		p = trim(line);
-		if (*p == '\0' || *p == '#' || *p == ';')
-			continue;
-		if (*p == '[') {
-			char *close = strchr(p, ']');
-
-			if (close == NULL || close[1] != '\0') {
-				snprintf(err, errlen, "%s: a section header "
-				    "reads [name]", where);
-				goto out;
-			}
-			*close = '\0';
-			p = trim(p + 1);
-			/* "[rule  x]" -> "rule x" */
-			if (strncmp(p, "rule", 4) == 0 &&
-			    isspace((unsigned char)p[4]))
-				snprintf(section, sizeof(section), "rule %s",
-				    trim(p + 5));
-			else
-				snprintf(section, sizeof(section), "%s", p);
-			if (!known_section(section)) {
-				snprintf(err, errlen, "%s: unknown section "
-				    "[%.60s] (capture, policy, firewall, paths, "
-				    "rule NAME)", where, section);
-				goto out;
-			}
-			continue;
-		}
-		if ((eq = strchr(p, '=')) == NULL) {
-			snprintf(err, errlen, "%s: expected 'key = value', "
-			    "got '%.60s'", where, p);
-			goto out;
-		}
-		*eq = '\0';
-		key = trim(p);
-		val = trim(eq + 1);
-		if (section[0] == '\0') {
-			snprintf(err, errlen, "%s: key '%s' before any "
-			    "[section]", where, key);
-			goto out;
-		}
-		if (check_key(section, key, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: %s", where, why);
-			goto out;
-		}
-		if (add(c, section, key, val, where) < 0) {
-			snprintf(err, errlen, "%s: out of memory", where);
-			goto out;
-		}
+	if ((copy = strdup(path)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
 	}
-	if (ferror(fp)) {
+	free(c->path);
+	c->path = copy;
+	if (read_all(fp, &buf, &len) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	rc = 0;
+	if (len > CONF_SIZE_MAX) {
+		for (i = 0, lines = 1; i < CONF_SIZE_MAX; i++)
+			lines += buf[i] == '\n';
+		snprintf(err, errlen, "%s:%zu: file longer than %d bytes",
+		    path, lines, CONF_SIZE_MAX);
+		goto out;
+	}
+	rc = config_parse(c, path, buf, len, err, errlen);
 out:
+	free(buf);
 	fclose(fp);
 	return rc;
 }
@@ -248,7 +442,7 @@ config_override(struct config *c, const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", where, why);
 		return -1;
 	}
-	if (add(c, section, key, eq + 1, where) < 0) {
+	if (add(c, section, key, eq + 1, where, 0) < 0) {
 		snprintf(err, errlen, "%s: out of memory", where);
 		return -1;
 	}
@@ -260,12 +454,8 @@ config_free(struct config *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->n; i++) {
-		free(c->v[i].section);
-		free(c->v[i].key);
-		free(c->v[i].value);
-		free(c->v[i].where);
-	}
+	for (i = 0; i < c->n; i++)
+		entry_free(&c->v[i]);
 	free(c->v);
 	free(c->path);
 	memset(c, 0, sizeof(*c));
@@ -283,16 +473,47 @@ config_get(const struct config *c, const char *section, const char *key)
 	return NULL;
 }
 
+/*
+ * The first len bytes of s are a number in decimal: digits, one '.' at
+ * most, at least one digit, and a leading '-' if sign. strtol and strtod
+ * also take leading space, '+', hex ("0x10"), exponents ("1e3") and
+ * "inf": in a config file each of those is a typo, not a number.
+ */
+static bool
+is_decimal(const char *s, size_t len, bool sign, bool point)
+{
+	size_t i = 0, digits = 0;
+	bool dot = false;
+
+	if (sign && len > 0 && s[0] == '-')
+		i++;
+	for (; i < len; i++) {
+		if (isdigit((unsigned char)s[i]))
+			digits++;
+		else if (s[i] == '.' && point && !dot)
+			dot = true;
+		else
+			return false;
+	}
+	return digits > 0;
+}
+
 int
 config_parse_duration(const char *s, wb_usec *out)
 {
+	size_t len = strlen(s);
 	char *end;
 	double n;
 	int64_t unit = 1;
 
+	/* A unit letter at most, after a decimal number. */
+	if (len > 0 && isalpha((unsigned char)s[len - 1]))
+		len--;
+	if (!is_decimal(s, len, false, true))
+		return -1;
 	errno = 0;
 	n = strtod(s, &end);
-	if (end == s || errno != 0 || !isfinite(n) || n < 0)
+	if ((size_t)(end - s) != len || errno != 0 || !isfinite(n) || n < 0)
 		return -1;
 	switch (*end) {
 	case '\0': case 's': unit = 1; break;
@@ -354,7 +575,8 @@ config_long(const struct config *c, const char *sec, const char *key,
 		return 0;
 	errno = 0;
 	n = strtol(e->value, &end, 10);
-	if (end == e->value || *end != '\0' || errno != 0 || n < lo ||
+	if (!is_decimal(e->value, strlen(e->value), true, false) ||
+	    end == e->value || *end != '\0' || errno != 0 || n < lo ||
 	    n > hi) {
 		snprintf(what, sizeof(what), "a whole number from %ld to %ld",
 		    lo, hi);
@@ -378,7 +600,8 @@ config_double(const struct config *c, const char *sec, const char *key,
 		return 0;
 	errno = 0;
 	n = strtod(e->value, &end);
-	if (end == e->value || *end != '\0' || errno != 0 || !isfinite(n) ||
+	if (!is_decimal(e->value, strlen(e->value), true, true) ||
+	    end == e->value || *end != '\0' || errno != 0 || !isfinite(n) ||
 	    n < lo || n > hi) {
 		snprintf(what, sizeof(what), "a number from %g to %g", lo, hi);
 		bad(e, err, errlen, what);

@@ -1,5 +1,6 @@
 /*
- * check_smtp.c - the SMTP parser and the rule engine, as tables.
+ * check_smtp.c - the SMTP parser, as tables (the rule engine's tests are
+ * check_rules.c).
  *
  * Each parser case is a conversation (steps: who sends which bytes, in
  * order) and the events it must give, one per line in a small text form:
@@ -146,6 +147,25 @@ render(const struct smtp_event *ev, void *arg)
 
 enum chunking { WHOLE, BYTES, RANDOM };
 
+/* A state change, as "FROM>TO". */
+static void
+render_state(enum smtp_state from, enum smtp_state to, void *arg)
+{
+	struct out *o = arg;
+
+	out_str(o, smtp_state_name(from));
+	out_str(o, ">");
+	out_str(o, smtp_state_name(to));
+	out_str(o, "\n");
+}
+
+static void
+ignore(const struct smtp_event *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+}
+
 static uint32_t
 next_rand(uint32_t *st)
 {
@@ -153,16 +173,21 @@ next_rand(uint32_t *st)
 	return (*st >> 16) & 0x7fff;
 }
 
+/* The events, or with states set only the state changes, as text. */
 static char *
-run_case(const struct pcase *c, enum chunking how, uint32_t seed)
+run_case(const struct pcase *c, enum chunking how, uint32_t seed,
+    bool states)
 {
 	struct smtp_session *s = smtp_session_new(NULL);
+	smtp_cb *render_cb = states ? ignore : render;
 	struct out o = { 0 };
 	const struct step *st;
 	size_t i, off, n, len;
 
 	ck_assert_ptr_nonnull(s);
 	out_str(&o, "");
+	if (states)
+		smtp_session_trace(s, render_state, &o);
 	for (i = 0; i < 24 && c->steps[i].bytes != NULL; i++) {
 		st = &c->steps[i];
 		len = st->len ? st->len : strlen(st->bytes);
@@ -176,38 +201,48 @@ run_case(const struct pcase *c, enum chunking how, uint32_t seed)
 			if (n > len - off)
 				n = len - off;
 			smtp_feed(s, st->dir, st->bytes + off, n,
-			    (wb_usec)i, render, &o);
+			    (wb_usec)i, render_cb, &o);
 		}
 	}
-	smtp_end(s, 99, render, &o);
+	smtp_end(s, 99, render_cb, &o);
+	/* After the end nothing changes, nor is reported. */
+	smtp_feed(s, C2S, "NOOP\r\n", 6, 100, render_cb, &o);
+	smtp_end(s, 101, render_cb, &o);
+	ck_assert_int_eq(smtp_session_state(s), SMTP_S_END);
 	smtp_session_free(s);
 	return o.buf;
 }
 
 static void
-check_case(const struct pcase *c)
+check_run(const struct pcase *c, bool states)
 {
 	static const uint32_t seeds[] = { 1, 7, 42, 1234, 99991 };
 	char *got;
 	size_t i;
 
-	got = run_case(c, WHOLE, 0);
+	got = run_case(c, WHOLE, 0, states);
 	ck_assert_msg(strcmp(got, c->expect) == 0,
 	    "case %s (whole):\n--- expected\n%s--- got\n%s", c->name,
 	    c->expect, got);
 	free(got);
-	got = run_case(c, BYTES, 0);
+	got = run_case(c, BYTES, 0, states);
 	ck_assert_msg(strcmp(got, c->expect) == 0,
 	    "case %s (byte by byte):\n--- expected\n%s--- got\n%s", c->name,
 	    c->expect, got);
 	free(got);
 	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
-		got = run_case(c, RANDOM, seeds[i]);
+		got = run_case(c, RANDOM, seeds[i], states);
 		ck_assert_msg(strcmp(got, c->expect) == 0,
 		    "case %s (random chunks, seed %u):\n--- expected\n%s"
 		    "--- got\n%s", c->name, seeds[i], c->expect, got);
 		free(got);
 	}
+}
+
+static void
+check_case(const struct pcase *c)
+{
+	check_run(c, false);
 }
 
 #define CL(s) { C2S, s, 0 }
@@ -264,12 +299,6 @@ START_TEST(test_long_lines_cut)
 END_TEST
 
 /* The summary the "session" event is made of. */
-static void
-ignore(const struct smtp_event *ev, void *arg)
-{
-	(void)ev;
-	(void)arg;
-}
 
 START_TEST(test_summary)
 {
@@ -303,6 +332,69 @@ START_TEST(test_summary)
 	smtp_feed(s, C2S, "NOOP\r\n", 6, 2, ignore, NULL); /* ignored */
 	ck_assert_uint_eq(smtp_summary(s)->commands, 8);
 	smtp_session_free(s);
+}
+END_TEST
+
+/* ---- the state machine ------------------------------------------------ */
+
+/* Every state has a name of its own; a value out of range prints "?". */
+START_TEST(test_state_names)
+{
+	const char *name = smtp_state_name((enum smtp_state)_i);
+	int j;
+
+	ck_assert_str_ne(name, "?");
+	for (j = 0; j < _i; j++)
+		ck_assert_str_ne(smtp_state_name((enum smtp_state)j), name);
+	ck_assert_str_eq(smtp_state_name(SMTP_S_COUNT), "?");
+}
+END_TEST
+
+/*
+ * Conversations and the state changes they make, "FROM>TO" per line,
+ * run the same three ways as the parser cases: chunking never moves a
+ * change. Every session ends with a change to END.
+ */
+static const struct pcase state_cases[] = {
+{ "no_change_before_end", {
+	GREET, CL("EHLO c\r\n"), SV("250 ok\r\n") },
+	"COMMAND>END\n" },
+{ "auth_login_two_challenges", {
+	GREET, CL("AUTH LOGIN\r\n"), SV("334 VXNlcm5hbWU6\r\n"),
+	CL("dXNlcg==\r\n"), SV("334 UGFzc3dvcmQ6\r\n"), CL("cGFzcw==\r\n"),
+	SV("235 ok\r\n"), CL("QUIT\r\n") },
+	"COMMAND>AUTH\nAUTH>COMMAND\nCOMMAND>AUTH\nAUTH>COMMAND\n"
+	"COMMAND>END\n" },
+{ "data_then_command", {
+	GREET, CL("DATA\r\n"), SV("354 go\r\n"), CL("hi\r\n.\r\nQUIT\r\n"),
+	SV("250 ok\r\n221 bye\r\n") },
+	"COMMAND>DATA\nDATA>COMMAND\nCOMMAND>END\n" },
+{ "data_cut_off_ends_in_data", {
+	GREET, CL("DATA\r\n"), SV("354 go\r\n"), CL("hi\r\n") },
+	"COMMAND>DATA\nDATA>END\n" },
+{ "bdat_chunks", {
+	GREET, CL("BDAT 3\r\nabcBDAT 0 LAST\r\nBDAT 2 LAST\r\nxy") },
+	"COMMAND>BDAT\nBDAT>COMMAND\nCOMMAND>BDAT\nBDAT>COMMAND\n"
+	"COMMAND>END\n" },
+{ "starttls", {
+	GREET, CL("STARTTLS\r\n"), SV("220 go\r\n"), CLN("\x16\x03\x01 hi\r\n"),
+	SV("250 fake\r\n") },
+	"COMMAND>TLS\nTLS>END\n" },
+{ "starttls_refused", {
+	GREET, CL("STARTTLS\r\n"), SV("454 no\r\n") },
+	"COMMAND>END\n" },
+{ "implicit_tls_answered_in_tls", {
+	CLN("\x16\x03\x01\x00\xc8\x01\r\n"), SVN("\x16\x03\x03\x00\x5a\r\n") },
+	"COMMAND>TLS_CLIENT\nTLS_CLIENT>TLS\nTLS>END\n" },
+{ "implicit_tls_to_plaintext_server", {
+	SV("220 mx\r\n"), CLN("\x16\x03\x01\x00\xc8\x01\r\n"),
+	SV("500 what\r\n") },
+	"COMMAND>TLS_CLIENT\nTLS_CLIENT>END\n" },
+};
+
+START_TEST(test_state_case)
+{
+	check_run(&state_cases[_i], true);
 }
 END_TEST
 
@@ -425,222 +517,49 @@ START_TEST(test_queue_cap_keeps_count)
 }
 END_TEST
 
-/* ---- rules: every exim text of the pack -------------------------------- */
+/* ---- the command table (smtp/commands.def) ---------------------------- */
 
-struct rcase {
-	int		 code;
+/* The table itself, so each row is checked against the parser. */
+static const struct {
 	enum smtp_cmd	 cmd;
-	const char	*text;
-	const char	*rule;		/* NULL: no rule */
-	bool		 offence;
-};
-
-#include "smtp_rule_cases.h"
-
-START_TEST(test_rule_case)
-{
-	const struct rcase *c = &rule_cases[_i];
-	struct smtp_rules *rs = smtp_rules_new(true);
-	struct smtp_event ev = {
-		.type = SMTP_EV_REPLY,
-		.code = c->code,
-		.cmd = c->cmd,
-		.text = c->text,
-		.text_len = strlen(c->text),
-	};
-	const struct smtp_rule_info *r;
-
-	ck_assert_ptr_nonnull(rs);
-	r = smtp_rules_match(rs, &ev);
-	if (c->rule == NULL)
-		ck_assert_msg(r == NULL, "%d %s '%s': expected no rule, got "
-		    "%s", c->code, smtp_cmd_name(c->cmd), c->text,
-		    r ? r->name : "");
-	else {
-		ck_assert_msg(r != NULL, "%d %s '%s': expected %s, got none",
-		    c->code, smtp_cmd_name(c->cmd), c->text, c->rule);
-		ck_assert_str_eq(r->name, c->rule);
-		ck_assert_int_eq(r->offence && r->weight > 0, c->offence);
-	}
-	smtp_rules_free(rs);
-}
-END_TEST
-
-/* Defaults of DESIGN.md: with maxretry 3, these weights ban at once. */
-START_TEST(test_rule_weights)
-{
-	static const struct {
-		const char *name;
-		int weight;
-	} w[] = {
-		{ "relay", 3 }, { "rbl", 3 }, { "sync", 3 },
-		{ "unknown_user", 1 }, { "auth", 1 },
-	};
-	struct smtp_rules *rs = smtp_rules_new(true);
-	size_t i, j, found;
-
-	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		found = 0;
-		for (j = 0; j < smtp_rules_count(rs); j++)
-			if (strcmp(smtp_rules_get(rs, j)->name,
-			    w[i].name) == 0) {
-				ck_assert_int_eq(smtp_rules_get(rs, j)->weight,
-				    w[i].weight);
-				found++;
-			}
-		ck_assert_uint_eq(found, 1);
-	}
-	smtp_rules_free(rs);
-}
-END_TEST
-
-static const struct smtp_rule_info *
-match_text(struct smtp_rules *rs, int code, enum smtp_cmd cmd,
-    const char *text)
-{
-	struct smtp_event ev = {
-		.type = SMTP_EV_REPLY, .code = code, .cmd = cmd,
-		.text = text, .text_len = strlen(text),
-	};
-
-	return smtp_rules_match(rs, &ev);
-}
-
-/* A user rule comes before the built-ins and can override one. */
-START_TEST(test_rule_user_override)
-{
-	struct smtp_rules *rs = smtp_rules_new(true);
-	const struct smtp_rule_info *r;
-	char err[256];
-
-	ck_assert_int_eq(smtp_rules_set(rs, "trusted", "pattern",
-	    "relay not permitted.*partner", err, sizeof(err)), 0);
-	ck_assert_int_eq(smtp_rules_set(rs, "trusted", "offence", "no",
-	    err, sizeof(err)), 0);
-	r = match_text(rs, 550, SMTP_CMD_RCPT, "relay not permitted partner");
-	ck_assert_str_eq(r->name, "trusted");
-	ck_assert(!r->offence);
-	r = match_text(rs, 550, SMTP_CMD_RCPT, "relay not permitted");
-	ck_assert_str_eq(r->name, "relay");
-	/* Overriding a built-in keeps its place and changes its key. */
-	ck_assert_int_eq(smtp_rules_set(rs, "relay", "weight", "1", err,
-	    sizeof(err)), 0);
-	r = match_text(rs, 550, SMTP_CMD_RCPT, "relay not permitted");
-	ck_assert_int_eq(r->weight, 1);
-	/* A 4xx rule of the user's own. */
-	ck_assert_int_eq(smtp_rules_set(rs, "greylist", "code", "451",
-	    err, sizeof(err)), 0);
-	ck_assert_int_eq(smtp_rules_set(rs, "greylist", "command", "RCPT",
-	    err, sizeof(err)), 0);
-	r = match_text(rs, 451, SMTP_CMD_RCPT, "greylisted");
-	ck_assert_str_eq(r->name, "greylist");
-	ck_assert_ptr_null(match_text(rs, 451, SMTP_CMD_MAIL, "greylisted"));
-	smtp_rules_free(rs);
-}
-END_TEST
-
-struct badset {
-	const char *key, *value, *msg;
-};
-
-static const struct badset bad_sets[] = {
-	{ "code", "650", "code: '650'" },
-	{ "code", "5x", "code: '5x'" },
-	{ "code", "x50", "code: 'x50'" },
-	{ "code", "", "code: empty" },
-	{ "command", "FOO", "command: unknown command 'FOO'" },
-	{ "pattern", "(unclosed", "pattern: missing closing parenthesis" },
-	{ "weight", "-1", "weight: '-1'" },
-	{ "weight", "3x", "weight: '3x'" },
-	{ "weight", "99999", "weight: '99999'" },
-	{ "offence", "maybe", "offence: 'maybe'" },
-	{ "colour", "red", "unknown key 'colour'" },
-};
-
-START_TEST(test_rule_bad_value)
-{
-	const struct badset *b = &bad_sets[_i];
-	struct smtp_rules *rs = smtp_rules_new(true);
-	char err[256] = "";
-
-	ck_assert_int_eq(smtp_rules_set(rs, "mine", b->key, b->value, err,
-	    sizeof(err)), -1);
-	ck_assert_msg(strstr(err, b->msg) != NULL, "'%s' lacks '%s'", err,
-	    b->msg);
-	smtp_rules_free(rs);
-}
-END_TEST
-
-START_TEST(test_rule_bad_name)
-{
-	struct smtp_rules *rs = smtp_rules_new(false);
-	char err[256] = "";
-
-	ck_assert_int_eq(smtp_rules_set(rs, "a b", "weight", "1", err,
-	    sizeof(err)), -1);
-	ck_assert(strstr(err, "rule name") != NULL);
-	ck_assert_uint_eq(smtp_rules_count(rs), 0);
-	smtp_rules_free(rs);
-}
-END_TEST
-
-/* A pattern that backtracks without end stops at the match limit. */
-START_TEST(test_rule_match_limit)
-{
-	struct smtp_rules *rs = smtp_rules_new(false);
-	static char text[4001];
-	char err[256];
-
-	ck_assert_int_eq(smtp_rules_set(rs, "slow", "pattern", "^(a+)+$",
-	    err, sizeof(err)), 0);
-	memset(text, 'a', sizeof(text) - 2);
-	text[sizeof(text) - 2] = 'b';
-	ck_assert_ptr_null(match_text(rs, 550, SMTP_CMD_RCPT, text));
-	smtp_rules_free(rs);
-}
-END_TEST
-
-/* A whole exim session through parser and rules: one offence per reply. */
-struct tally {
-	struct smtp_rules *rs;
-	char got[512];
+	const char	*name;
+	bool		 verb;
+} cmd_table[] = {
+#define SMTP_CMD(id, verb, rule) { SMTP_CMD_##id, #id, verb },
+#include "../smtp/commands.def"
 };
 
 static void
-classify(const struct smtp_event *ev, void *arg)
+first_command(const struct smtp_event *ev, void *arg)
 {
-	struct tally *t = arg;
-	const struct smtp_rule_info *r;
-	size_t n = strlen(t->got);
+	enum smtp_cmd *c = arg;
 
-	if (ev->type != SMTP_EV_REPLY || ev->code < 400)
-		return;
-	r = smtp_rules_match(t->rs, ev);
-	snprintf(t->got + n, sizeof(t->got) - n, "%d %s %s;", ev->code,
-	    smtp_cmd_name(ev->cmd), r ? r->name : "-");
+	if (ev->type == SMTP_EV_COMMAND && *c == SMTP_CMD_COUNT)
+		*c = ev->cmd;
 }
 
-START_TEST(test_session_classified)
+/* Every row: its name prints, its verb (in any case) parses to it. */
+START_TEST(test_cmd_table_verbs)
 {
-	struct tally t = { .rs = smtp_rules_new(true) };
+	enum smtp_cmd got = SMTP_CMD_COUNT;
 	struct smtp_session *s = smtp_session_new(NULL);
-	static const char cl[] = "EHLO x\r\nMAIL FROM:<bad@example.org>\r\n"
-	    "RCPT TO:<a@example.org>\r\nRCPT TO:<b@remote.test>\r\n"
-	    "QUIT\r\n";
-	static const char sv[] = "220 hi\r\n250 ok\r\n"
-	    "550-Verification failed for <bad@example.org>\r\n"
-	    "550-Unknown user\r\n550 Sender verify failed\r\n"
-	    "503 sender not yet given\r\n"
-	    "503 sender not yet given\r\n221 bye\r\n";
+	char line[64];
+	size_t i;
 
-	smtp_feed(s, C2S, cl, sizeof(cl) - 1, 0, classify, &t);
-	smtp_feed(s, S2C, sv, sizeof(sv) - 1, 0, classify, &t);
-	ck_assert_str_eq(t.got, "550 MAIL callout;503 RCPT -;503 RCPT -;");
+	ck_assert_uint_eq(sizeof(cmd_table) / sizeof(cmd_table[0]),
+	    SMTP_CMD_COUNT);
+	ck_assert_int_eq(cmd_table[_i].cmd, _i);
+	ck_assert_str_eq(smtp_cmd_name(cmd_table[_i].cmd), cmd_table[_i].name);
+	snprintf(line, sizeof(line), "%s x\r\n", cmd_table[_i].name);
+	for (i = 1; i < strlen(cmd_table[_i].name); i += 2)	/* mIxEd */
+		line[i] = (char)(line[i] - 'A' + 'a');
+	smtp_feed(s, S2C, "220 hi\r\n", 8, 0, ignore, NULL);
+	smtp_feed(s, C2S, line, strlen(line), 0, first_command, &got);
+	ck_assert_msg(got == (cmd_table[_i].verb ? cmd_table[_i].cmd :
+	    SMTP_CMD_UNKNOWN), "'%s' parsed as %s", line, smtp_cmd_name(got));
 	smtp_session_free(s);
-	smtp_rules_free(t.rs);
 }
 END_TEST
-
 static Suite *
 smtp_suite(void)
 {
@@ -652,6 +571,12 @@ smtp_suite(void)
 	    sizeof(parser_cases) / sizeof(parser_cases[0]));
 	suite_add_tcase(su, tc);
 
+	tc = tcase_create("states");
+	tcase_add_loop_test(tc, test_state_names, 0, SMTP_S_COUNT);
+	tcase_add_loop_test(tc, test_state_case, 0,
+	    sizeof(state_cases) / sizeof(state_cases[0]));
+	suite_add_tcase(su, tc);
+
 	tc = tcase_create("bounds");
 	tcase_add_test(tc, test_long_lines_cut);
 	tcase_add_test(tc, test_huge_line_bounded);
@@ -661,17 +586,10 @@ smtp_suite(void)
 	tcase_add_test(tc, test_queue_cap_keeps_count);
 	suite_add_tcase(su, tc);
 
-	tc = tcase_create("rules");
-	tcase_add_loop_test(tc, test_rule_case, 0,
-	    sizeof(rule_cases) / sizeof(rule_cases[0]));
-	tcase_add_test(tc, test_rule_weights);
-	tcase_add_test(tc, test_rule_user_override);
-	tcase_add_loop_test(tc, test_rule_bad_value, 0,
-	    sizeof(bad_sets) / sizeof(bad_sets[0]));
-	tcase_add_test(tc, test_rule_bad_name);
-	tcase_add_test(tc, test_rule_match_limit);
-	tcase_add_test(tc, test_session_classified);
+	tc = tcase_create("commands");
+	tcase_add_loop_test(tc, test_cmd_table_verbs, 0, SMTP_CMD_COUNT);
 	suite_add_tcase(su, tc);
+
 	return su;
 }
 

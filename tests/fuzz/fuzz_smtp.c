@@ -7,8 +7,12 @@
  * chunking. Each reply also goes through the built-in rules. The target
  * also checks an invariant: a reply's text is never longer than the
  * line limit.
+ *
+ * Triage: with FUZZ_TRACE set in the environment, every record and state
+ * change goes to stderr ("tests/fuzz/fuzz_smtp crash-FILE").
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +21,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct smtp_rules *rules;
+static int tracing = -1;		/* -1: FUZZ_TRACE not looked at yet */
+
+static void
+on_state(enum smtp_state from, enum smtp_state to, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "  state %s -> %s\n", smtp_state_name(from),
+	    smtp_state_name(to));
+}
 
 static void
 on_event(const struct smtp_event *ev, void *arg)
@@ -37,14 +50,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rules == NULL && (rules = smtp_rules_new(true)) == NULL)
 		abort();
+	if (tracing < 0)
+		tracing = getenv("FUZZ_TRACE") != NULL;
 	if ((s = smtp_session_new(NULL)) == NULL)
 		abort();
+	if (tracing)
+		smtp_session_trace(s, on_state, NULL);
 	while (i < size) {
 		dir = (data[i] & 1) ? SMTP_FROM_SERVER : SMTP_FROM_CLIENT;
 		n = data[i] >> 1;
 		i++;
 		if (n == 0 || n > size - i)
 			n = size - i;
+		if (tracing)
+			fprintf(stderr, "%s %zu bytes at %zu\n", dir ==
+			    SMTP_FROM_SERVER ? "server" : "client", n, i);
 		smtp_feed(s, dir, data + i, n, (wb_usec)i, on_event, NULL);
 		i += n;
 	}

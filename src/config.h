@@ -23,7 +23,8 @@ struct config_entry {
 	char	*section;	/* "policy", "rule relay", ... */
 	char	*key;
 	char	*value;
-	char	*where;		/* "FILE:LINE" or "-o" */
+	char	*where;		/* "FILE:LINE" or "-o ..." */
+	unsigned line;		/* LINE of where; 0 for -o */
 };
 
 struct config {
@@ -35,10 +36,22 @@ struct config {
 /*
  * Reads path into c (zeroed by the caller; free with config_free).
  * A missing file is an error only when must_exist. Returns 0, or -1 with
- * a message naming FILE:LINE in err.
+ * a message naming FILE:LINE in err (FILE alone when it cannot be read);
+ * on error c keeps nothing of the file. The file is at most 1 MiB.
  */
 int config_load(struct config *c, const char *path, bool must_exist,
     char *err, size_t errlen);
+
+/*
+ * config_load() on len bytes of text already in memory (not NUL
+ * terminated; name stands for the file in messages). Rejected, naming
+ * the line: NUL bytes, UTF-16 or UTF-32 (a byte order mark, or every
+ * other byte NUL), a line over 4094 bytes, a key set twice (both lines
+ * named; a section given twice merges), more than 4096 settings. A
+ * UTF-8 byte order mark is skipped.
+ */
+int config_parse(struct config *c, const char *name, const void *text,
+    size_t len, char *err, size_t errlen);
 
 /* Applies "section.key=value" (rule keys: "rule.NAME.key=value"). */
 int config_override(struct config *c, const char *spec, char *err,
