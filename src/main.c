@@ -87,11 +87,11 @@ static int
 cmd_config(struct settings *s, struct opts *o)
 {
 	(void)o;
-	printf("# configuration in force (keys not shown take their "
-	    "defaults)\n");
+	printf("# configuration in force: every key, and where its value "
+	    "came from\n");
 	printf("# file: %s%s\n", s->conf_path,
 	    s->conf.path ? "" : " (not present: built-in defaults)");
-	config_dump(&s->conf, stdout);
+	settings_dump(s, stdout);
 	return 0;
 }
 
