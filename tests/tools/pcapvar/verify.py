@@ -62,10 +62,11 @@ def tshark_follow(path, damaged_ok=False, opts=()):
     return result
 
 
-def tshark_count(path, display_filter):
+def tshark_count(path, display_filter, opts=()):
     """How many frames of path match a tshark display filter."""
-    rc, out, err = _run(["tshark", "-n", "-r", path, "-Y", display_filter,
-                         "-T", "fields", "-e", "frame.number"])
+    rc, out, err = _run(["tshark", "-n", "-r", path] + list(opts) +
+                        ["-Y", display_filter, "-T", "fields", "-e",
+                         "frame.number"])
     if rc != 0:
         raise CaptureError("tshark -Y %s %s: %s" % (display_filter, path,
                                                    err.strip()))
@@ -194,6 +195,13 @@ def verify_file(path, modes, seed, tmp):
             # decoy's text.  So for overlap6: every decoy must be flagged,
             # and the streams are followed without IPv6 reassembly, where
             # only the genuine segments are TCP.
+            # The rewrites promise valid TCP checksums: tshark checks them
+            # with its own code (status 0 is "bad").
+            if mode in REWRITES:
+                bad = tshark_count(out, "tcp.checksum.status == 0",
+                                   ("-o", "tcp.check_checksum:TRUE"))
+                if bad:
+                    probs.append("tshark finds %d bad TCP checksums" % bad)
             opts = ()
             if mode == "overlap6":
                 opts = ("-o", "ipv6.defragment:FALSE")
