@@ -12,7 +12,8 @@
 # (TCP/IP connection count ..."), so that a capture with no expected
 # reject (clean, starttls) still shows that it was read.
 #
-# The IPv4 and the IPv6 cases are counted apart. A wireban that does not
+# First the self-tests of the two tools in tests/tools (pcapvariant.py,
+# pcap4to6.py). The IPv4 and the IPv6 cases are counted apart. A wireban that does not
 # inspect IPv6 says "N IPv6 packets not inspected" on stderr: its IPv6
 # cases fail, and are named as such. WB_REPLAY_IPV6=skip leaves the
 # IPv6 cases out (and says so), for checking IPv4 alone.
@@ -27,10 +28,22 @@ trap 'rm -rf "$tmp"' EXIT
 v6_wanted() { [ "${WB_REPLAY_IPV6:-run}" != skip ]; }
 is_v6() { case $1 in v6_*) return 0 ;; esac; return 1; }
 
+# The tools' own self-tests first (under a second): a variant is only
+# worth replaying if the tool that made it still keeps its promises.
+fails=0
+for tool in pcapvariant pcap4to6; do
+	if "$PY" tests/tools/$tool.py selftest >"$tmp/self" 2>&1; then
+		echo "ok - $tool.py selftest"
+	else
+		echo "not ok - $tool.py selftest"
+		grep -v '^ok' "$tmp/self" | sed 's/^/    /'
+		fails=$((fails + 1))
+	fi
+done
+
 # Every capture and its variants go through wireban first; then one
 # python process checks and converts every event stream (a process per
 # file made this test slow), and each is compared with its .expect.
-fails=0
 for exp in pcaps/*.expect; do
 	name=$(basename "$exp" .expect)
 	is_v6 "$name" && ! v6_wanted && continue
@@ -113,5 +126,6 @@ if v6_wanted; then
 else
 	echo "replay: IPv6 cases skipped (WB_REPLAY_IPV6=skip)"
 fi
-echo "replay: $((n - fails)) of $n captures and variants right"
+echo "replay: $((n + 2 - fails)) of $((n + 2)) right (the two tool" \
+    "self-tests, $n captures and variants)"
 [ "$n" -gt 0 ] && [ "$fails" -eq 0 ]
