@@ -2,7 +2,7 @@
 """client.py: raw-socket SMTP clients for the captures where exact bytes,
 segmentation or timing matter (swaks would reorder, wait, or refuse).
 
-Usage: client.py SCENARIO SOURCE_IP [SERVER_IP]
+Usage: client.py SCENARIO SOURCE_IP [SERVER_IP]   (IPv4 or IPv6 addresses)
 
 Each scenario below is a plain script of what goes on the wire.  Every
 send() is ONE write on a TCP_NODELAY socket, so what is sent together
@@ -22,7 +22,8 @@ TIMEOUT = 10.0
 
 class Session:
     def __init__(self, src, port):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in src else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         # Each scenario has its own loopback source address, so one
         # capture's client is identifiable in the expectations.
         self.sock.bind((src, 0))

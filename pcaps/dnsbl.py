@@ -6,7 +6,10 @@ and /etc/netns/<ns>/resolv.conf points exim's resolver at it.  exim's
 `dnslists` condition then does real DNS: an A query for the reversed
 address under the zone, and a TXT query for $dnslist_text.  This way the
 "black list" replies in the captures carry exim's own formatting instead
-of a faked text.
+of a faked text.  An IPv4 address is reversed by its four octets, an IPv6
+address by its 32 hex nibbles, as exim looks it up (spec chapter 44,
+"DNS lists and IPv6": fd77::12 is
+2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.7.d.f.ZONE).
 
 Usage: dnsbl.py LISTEN_ADDR ZONE CLIENT_IP TXT [ZONE CLIENT_IP TXT ...]
 
@@ -16,6 +19,7 @@ mail domain unrouteable (exim's dnslookup router finds no MX and no A).
 Only what exim asks is implemented: one question, class IN, A and TXT.
 """
 
+import ipaddress
 import socket
 import struct
 import sys
@@ -48,6 +52,15 @@ def txt_rdata(text):
                     for i in range(0, len(raw), 255)) or b"\0"
 
 
+def reversed_name(ip):
+    """The blocklist key of an address: reversed octets (IPv4) or
+    reversed nibbles of the full 128 bits (IPv6), without the zone."""
+    addr = ipaddress.ip_address(ip)
+    if addr.version == 4:
+        return ".".join(reversed(str(addr).split(".")))
+    return ".".join(reversed(addr.exploded.replace(":", "")))
+
+
 def answer(query, listings):
     qid, flags = struct.unpack("!HH", query[:4])
     qname, qtype, qclass, qend = parse_question(query)
@@ -78,7 +91,7 @@ def main(argv):
     listings = {}
     for i in range(0, len(triples), 3):
         zone, ip, text = triples[i:i + 3]
-        rev = ".".join(reversed(ip.split(".")))
+        rev = reversed_name(ip)
         listings[f"{rev}.{zone}".lower()] = text
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -3,10 +3,11 @@
 #
 # As root: creates a private network namespace, serves a DNS blocklist in
 # it (dnsbl.py), starts Debian's exim4 with its own configuration
-# (exim.conf.in) on 127.0.0.1 ports 25, 465 (TLS on connect) and 587, and
-# for each scenario captures one client session with tcpdump.  Each
-# scenario has its own loopback source address (127.0.0.10, .11, ...), so
-# the client of every expectation is unambiguous.
+# (exim.conf.in) on 127.0.0.1 and fd77::1, ports 25, 465 (TLS on connect)
+# and 587, and for each scenario captures one client session with
+# tcpdump.  Each scenario has its own loopback source address (127.0.0.10,
+# .11, ... for the IPv4 scenarios, fd77::10, ::11, ... for the v6_ ones),
+# so the client of every expectation is unambiguous.
 #
 # For scenario NAME it writes, next to this script:
 #   NAME.pcap     the capture (tcpdump -i lo, ports 25/465/587, snaplen 0)
@@ -30,6 +31,12 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 NS=wbpcap
 SERVER=127.0.0.1
+# IPv6: a unique local address (RFC 4193) on the namespace's lo, so that
+# the captures show a real IPv6 address rather than ::1, and the clients'
+# addresses sit beside it on lo.  Every address is written as inet_ntop
+# prints it (RFC 5952), which is how the .expect files must give it.
+SERVER6=fd77::1
+V6_PREFIX=fd77::
 FILTER='tcp port 25 or tcp port 465 or tcp port 587'
 AUTH_PASSWORD=correct-horse-battery-staple
 
@@ -38,10 +45,21 @@ AUTH_PASSWORD=correct-horse-battery-staple
 SCENARIOS=(relay unknown_user unrouteable rbl rbl_listed sender_verify
            auth535 auth503 unrecognized early_talker pipelining starttls
            implicit_tls tempfail clean typo rset content data_rejected bdat)
-declare -A IP
+# The IPv6 scenarios, each the IPv4 one of the same name from an IPv6
+# client to fd77::1: the Nth connects from fd77::(10+N), N counted in hex
+# (fd77::10 ... fd77::18).  Same rule: append, never reorder.
+V6_SCENARIOS=(v6_relay v6_unknown_user v6_rbl v6_rbl_listed v6_auth535
+              v6_early_talker v6_pipelining v6_starttls v6_clean)
+declare -A IP SRV
 for i in "${!SCENARIOS[@]}"; do
     IP[${SCENARIOS[$i]}]=127.0.0.$((10 + i))
+    SRV[${SCENARIOS[$i]}]=$SERVER
 done
+for i in "${!V6_SCENARIOS[@]}"; do
+    IP[${V6_SCENARIOS[$i]}]=$V6_PREFIX$(printf '%x' $((0x10 + i)))
+    SRV[${V6_SCENARIOS[$i]}]=$SERVER6
+done
+ALL_SCENARIOS=("${SCENARIOS[@]}" "${V6_SCENARIOS[@]}")
 
 die() { echo "make-pcaps: $*" >&2; exit 1; }
 say() { echo "make-pcaps: $*"; }
@@ -54,25 +72,26 @@ missing=()
 for cmd in ip ss exim4 swaks tcpdump tshark openssl python3 perl; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
 done
-# swaks needs these two Perl modules for STARTTLS and TLS on connect.
-for mod in Net::SSLeay IO::Socket::SSL; do
+# swaks needs these two Perl modules for STARTTLS and TLS on connect, and
+# IO::Socket::INET6 for IPv6 (swaks 20201014 knows no other IPv6 socket).
+for mod in Net::SSLeay IO::Socket::SSL IO::Socket::INET6; do
     perl -M"$mod" -e 1 2>/dev/null || missing+=("perl:$mod")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "make-pcaps: missing: ${missing[*]}" >&2
     echo "make-pcaps: on Debian 12: apt-get install iproute2 exim4-daemon-light" \
          "swaks tcpdump tshark openssl python3 libnet-ssleay-perl" \
-         "libio-socket-ssl-perl" >&2
+         "libio-socket-ssl-perl libio-socket-inet6-perl" >&2
     exit 1
 fi
 
 if [ $# -gt 0 ]; then
     for s in "$@"; do
-        [ -n "${IP[$s]+x}" ] || die "unknown scenario '$s' (known: ${SCENARIOS[*]})"
+        [ -n "${IP[$s]+x}" ] || die "unknown scenario '$s' (known: ${ALL_SCENARIOS[*]})"
     done
     RUN=("$@")
 else
-    RUN=("${SCENARIOS[@]}")
+    RUN=("${ALL_SCENARIOS[@]}")
 fi
 
 # A namespace of this name that we did not create is not ours to delete.
@@ -143,8 +162,13 @@ wait_for() {
     die "timed out waiting for $what"
 }
 
-# tcp_listening PORT / udp_listening PORT: is something bound in the ns?
-tcp_listening() { nsx ss -Hltn "sport = :$1" | grep -q .; }
+# tcp_listening ADDR PORT / udp_listening PORT: is something bound in the
+# ns?  ss prints an IPv6 local address in brackets.
+tcp_listening() {
+    local a=$1
+    case $a in *:*) a="[$a]" ;; esac
+    nsx ss -Hltn "sport = :$2" | awk '{print $4}' | grep -qxF "$a:$2"
+}
 udp_listening() { nsx ss -Hlun "sport = :$1" | grep -q .; }
 
 # ------------------------------------------------------------ set-up
@@ -165,6 +189,14 @@ printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
 ip netns add "$NS"
 NS_MADE=1
 nsx ip link set lo up
+# The IPv6 server and client addresses, each a /128 on lo (unlike
+# 127.0.0.0/8, an IPv6 prefix on lo does not make every address in it
+# local).  nodad: no duplicate address detection, the address is usable
+# at once.
+nsx ip -6 addr add "$SERVER6/128" dev lo nodad
+for s in "${V6_SCENARIOS[@]}"; do
+    nsx ip -6 addr add "${IP[$s]}/128" dev lo nodad
+done
 
 # A throw-away self-signed certificate for STARTTLS and port 465.  An EC
 # key keeps the handshakes (and so the captures) small.
@@ -177,12 +209,18 @@ chmod 640 "$TMP/tls/key.pem"
 
 # The DNS blocklists: rbl's client is listed in bl.wireban.test (RCPT ACL,
 # exim's stock message plus our TXT), rbl_listed's in dnsbl.wireban.test
-# (connect ACL, "Host is listed in").
+# (connect ACL, "Host is listed in"); v6_rbl's and v6_rbl_listed's the
+# same way, under their reversed nibbles (exim's spec, "DNS lists and
+# IPv6").  The DNS itself runs over IPv4.
 ip netns exec "$NS" python3 "$HERE/dnsbl.py" "$SERVER" \
     bl.wireban.test "${IP[rbl]}" \
         "Listed in the wireban test list, see https://bl.wireban.test/q/${IP[rbl]}" \
     dnsbl.wireban.test "${IP[rbl_listed]}" \
         "Dynamic address range, see https://dnsbl.wireban.test/q/${IP[rbl_listed]}" \
+    bl.wireban.test "${IP[v6_rbl]}" \
+        "Listed in the wireban test list, see https://bl.wireban.test/q/${IP[v6_rbl]}" \
+    dnsbl.wireban.test "${IP[v6_rbl_listed]}" \
+        "Dynamic address range, see https://dnsbl.wireban.test/q/${IP[v6_rbl_listed]}" \
     > "$TMP/dns.log" 2>&1 &
 DNS_PID=$!
 wait_for "the DNS responder" udp_listening 53
@@ -191,9 +229,12 @@ wait_for "the DNS responder" udp_listening 53
 # others; -bV checks its syntax before we start the daemon.
 CONF=$TMP/exim.conf
 sed -e "s|@TMP@|$TMP|g" \
+    -e "s|@SERVER@|$SERVER|g" \
+    -e "s|@SERVER6@|$SERVER6|g" \
     -e "s|@IP_auth503@|${IP[auth503]}|g" \
     -e "s|@IP_unrouteable@|${IP[unrouteable]}|g" \
     -e "s|@IP_early_talker@|${IP[early_talker]}|g" \
+    -e "s|@IP_v6_early_talker@|${IP[v6_early_talker]}|g" \
     -e "s|@AUTH_PASSWORD@|$AUTH_PASSWORD|g" \
     "$HERE/exim.conf.in" > "$CONF"
 chown root:root "$CONF"
@@ -205,11 +246,14 @@ EXIM_VERSION=$(exim4 -C "$CONF" -bV | sed -n '1s/^Exim version \([^ ]*\).*/\1/p'
 ip netns exec "$NS" exim4 -C "$CONF" -bdf -oX 25:465:587 -oP "$TMP/exim.pid" \
     2> "$TMP/exim.stderr" &
 EXIM_PID=$!
-for port in 25 465 587; do
-    wait_for "exim on port $port" tcp_listening "$port"
+for addr in "$SERVER" "$SERVER6"; do
+    for port in 25 465 587; do
+        wait_for "exim on $addr port $port" tcp_listening "$addr" "$port"
+    done
 done
 MAINLOG=$TMP/log/mainlog
-say "exim $EXIM_VERSION listening in namespace $NS (tmp $TMP)"
+say "exim $EXIM_VERSION listening on $SERVER and $SERVER6 in namespace $NS" \
+    "(tmp $TMP)"
 
 # ------------------------------------------------------------ helpers
 
@@ -222,11 +266,16 @@ expect() {
     printf '%s\t%s\t%s\t%s\t%s\n' "$CUR_IP" "$1" "$2" "$3" "$4" >> "$CUR_EXPECT"
 }
 
+# bracket ADDR: an IPv6 address in brackets, as swaks wants it (it would
+# take the last colon of a bare one for a port separator); IPv4 as is.
+bracket() { case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
+
 # sw ARGS...: one swaks session from the scenario's address.  swaks exits
 # non-zero when exim rejects, which is the point here, so its status is
 # ignored; saw() checks the transcript instead.
 sw() {
-    nsx swaks --server "$SERVER" --local-interface "$CUR_IP" --timeout 10 \
+    nsx swaks --server "$(bracket "$CUR_SERVER")" \
+        --local-interface "$(bracket "$CUR_IP")" --timeout 10 \
         "$@" > "$TRANSCRIPT" 2>&1 || true
     cat "$TRANSCRIPT" >> "$CLIENT_LOG"
 }
@@ -242,7 +291,7 @@ saw() {
 # raw SCENARIO: the raw-socket client of that name (client.py), which
 # itself fails when exim's answers differ from the script.
 raw() {
-    nsx python3 "$HERE/client.py" "$1" "$CUR_IP" "$SERVER" \
+    nsx python3 "$HERE/client.py" "$1" "$CUR_IP" "$CUR_SERVER" \
         > "$TRANSCRIPT" 2>&1 || {
         cat "$TRANSCRIPT" >&2
         die "$CUR: client.py $1 failed"
@@ -283,7 +332,7 @@ scn_unrouteable() {
 scn_rbl() {
     sw --helo listed.example --from carol@example.com \
        --to alice@wireban.test
-    saw "550-rejected because ${IP[rbl]} is in a black list at bl.wireban.test"
+    saw "550-rejected because $CUR_IP is in a black list at bl.wireban.test"
     saw "550 Listed in the wireban test list"
     expect RCPT 550 rbl yes
 }
@@ -405,10 +454,24 @@ scn_bdat() {
     expect RCPT 550 unknown_user yes
 }
 
+# The IPv6 scenarios: the same client steps and the same expectations
+# (which carry the IPv6 client address).  The blocklists, the early
+# talker's delay and the PIPECONNECT exception name these clients too.
+scn_v6_relay()        { scn_relay; }
+scn_v6_unknown_user() { scn_unknown_user; }
+scn_v6_rbl()          { scn_rbl; }
+scn_v6_rbl_listed()   { scn_rbl_listed; }
+scn_v6_auth535()      { scn_auth535; }
+scn_v6_early_talker() { scn_early_talker; }
+scn_v6_pipelining()   { scn_pipelining; }
+scn_v6_starttls()     { scn_starttls; }
+scn_v6_clean()        { scn_clean; }
+
 # ------------------------------------------------------------ main loop
 
 for CUR in "${RUN[@]}"; do
     CUR_IP=${IP[$CUR]}
+    CUR_SERVER=${SRV[$CUR]}
     kill -0 "$EXIM_PID" 2>/dev/null || die "exim (pid $EXIM_PID) has died"
     # Work files go to $TMP and are moved next to this script only when
     # the scenario is complete: an interrupted run leaves no half capture.
