@@ -7,6 +7,7 @@
  * sniffer's connection (created in on_open, freed in on_close), so a
  * connection table full of attackers costs what the sniffer bounds.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,29 @@ event_cmd(enum smtp_cmd c)
 	return c == SMTP_CMD_AUTH_DATA ? "AUTH" : smtp_cmd_name(c);
 }
 
+/*
+ * A rule whose pattern gave up at a PCRE2 limit did not match that
+ * reply: said once per rule, counted always (status, replay report).
+ */
+static void
+limits(struct engine *e)
+{
+	size_t i, n = smtp_rules_count(e->rules);
+
+	for (i = 0; i < n && i < ENGINE_MAX_RULES; i++) {
+		uint64_t h = smtp_rules_limit_hits(e->rules, i);
+
+		if (h == e->st.limit_hits[i])
+			continue;
+		if (e->st.limit_hits[i] == 0)
+			fprintf(stderr, "wireban: rule %s: its pattern hit a "
+			    "PCRE2 limit on a reply, which it then does not "
+			    "match (counted; said once)\n",
+			    smtp_rules_get(e->rules, i)->name);
+		e->st.limit_hits[i] = h;
+	}
+}
+
 static void
 on_reply(struct conn *c, const struct smtp_event *ev)
 {
@@ -53,6 +77,7 @@ on_reply(struct conn *c, const struct smtp_event *ev)
 		return;
 	e->st.rejects++;
 	r = smtp_rules_match(e->rules, ev);
+	limits(e);
 	offence = r != NULL && r->offence && r->weight > 0;
 	if (r != NULL)
 		e->st.hits[engine_rule_index(e, r)]++;

@@ -32,6 +32,7 @@ struct engine_stats {
 	uint64_t	 offences;
 	uint64_t	 anomalies;
 	uint64_t	 hits[ENGINE_MAX_RULES];	/* by rule index */
+	uint64_t	 limit_hits[ENGINE_MAX_RULES];	/* at a PCRE2 limit */
 };
 
 struct engine {

@@ -194,9 +194,13 @@ report_rules(const struct engine *e, const struct tally *t)
 	for (i = 0; i < n && i < ENGINE_MAX_RULES; i++) {
 		const struct smtp_rule_info *r = smtp_rules_get(e->rules, i);
 
-		printf("  %-14s %6llu%s\n", r->name,
+		printf("  %-14s %6llu%s", r->name,
 		    (unsigned long long)e->st.hits[i],
 		    r->offence && r->weight > 0 ? "" : "  (not an offence)");
+		if (e->st.limit_hits[i] > 0)
+			printf("  (%llu replies at a PCRE2 limit: not "
+			    "matched)", (unsigned long long)e->st.limit_hits[i]);
+		printf("\n");
 	}
 	printf("  %-14s %6llu  (4xx/5xx no rule matched)\n\n", "(none)",
 	    (unsigned long long)e->st.unmatched);

@@ -39,6 +39,25 @@ quantile_ms(const struct ban_enforcer_stats *st, double q)
 	return -1;
 }
 
+/* Rules whose pattern gave up at a PCRE2 limit, when there are any. */
+static void
+limit_line(struct watch *w, struct control_client *c)
+{
+	size_t i, n = smtp_rules_count(w->e.rules);
+	bool any = false;
+
+	for (i = 0; i < n && i < ENGINE_MAX_RULES; i++) {
+		if (w->e.st.limit_hits[i] == 0)
+			continue;
+		control_printf(c, "%s %s: %llu replies at a PCRE2 limit",
+		    any ? "," : "rules:     ", smtp_rules_get(w->e.rules,
+		    i)->name, ull(w->e.st.limit_hits[i]));
+		any = true;
+	}
+	if (any)
+		control_printf(c, " (not matched by that rule)\n");
+}
+
 static void
 status(struct watch *w, struct control_client *c)
 {
@@ -62,6 +81,7 @@ status(struct watch *w, struct control_client *c)
 	    "(%llu in sessions this host opened: against nobody)\n",
 	    ull(w->e.st.replies), ull(w->e.st.rejects), ull(w->e.st.offences),
 	    ull(w->j.outbound));
+	limit_line(w, c);
 	control_printf(c, "banned:     %llu now, %llu in all, %llu lifted\n",
 	    ull(ps.banned), ull(ps.bans_total), ull(ps.unbans_total));
 	control_printf(c, "policy:     %llu prefixes tracked (max_tracked "

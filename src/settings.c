@@ -197,6 +197,13 @@ policy_settings(struct settings *s, char *err, size_t errlen)
 				    MAX_IGNORE);
 				return -1;
 			}
+			if (bits == 0)
+				fprintf(stderr, "wireban: %s: policy.ignoreip: "
+				    "%s covers every %s address: nothing %s "
+				    "will ever be banned\n", e->where, tok,
+				    net.family == AF_INET ? "IPv4" : "IPv6",
+				    net.family == AF_INET ? "over IPv4" :
+				    "over IPv6");
 			s->ignoreip[s->nignore++] = tok;
 		}
 	}
