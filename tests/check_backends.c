@@ -31,7 +31,7 @@
 /* ---- the backend table ------------------------------------------------ */
 
 static const char *const backend_names[] = {
-	"iptables", "dry-run", "exec", "record",
+	"nftables", "ipset", "iptables", "dry-run", "exec", "record",
 };
 
 START_TEST(test_backend_table)
@@ -42,12 +42,15 @@ START_TEST(test_backend_table)
 	ck_assert_ptr_nonnull(b);
 	ck_assert_str_eq(b->name, backend_names[_i]);
 	ck_assert(b->open && b->ban && b->unban && b->commit && b->sync &&
-	    b->flush && b->close);
+	    b->flush && b->close && b->stats && b->hint);
 	for (i = 0; ban_backends[i] != NULL; i++)
 		if (strcmp(ban_backends[i]->name, backend_names[_i]) == 0)
 			n++;
 	ck_assert_uint_eq(n, 1);
-	ck_assert_ptr_null(ban_backend_find("nftables"));
+	/* The table lists them in this order, nftables (the default) first. */
+	ck_assert_ptr_eq(ban_backends[_i], b);
+	ck_assert_uint_eq(i, N(backend_names));
+	ck_assert_ptr_null(ban_backend_find("nft"));
 	ck_assert_ptr_null(ban_backend_find(NULL));
 }
 END_TEST
@@ -146,6 +149,7 @@ START_TEST(test_exec_literal)
 	ck_assert_int_eq(ban_backend_exec.open(&c), 0);
 	ck_assert_int_eq(ban_backend_exec.ban(&b), 0);
 	b.addr = A("2001:db8::7");
+	b.bits = 128;
 	b.expiry = b.start + S(90);
 	ck_assert_int_eq(ban_backend_exec.unban(&b), 0);
 	ban_backend_exec.close();
@@ -251,8 +255,9 @@ START_TEST(test_rule_ban_v4)
 	const struct ipt_entry *e = (const struct ipt_entry *)rb.bytes;
 	const struct xt_standard_target *t;
 	size_t n;
+	int bits;
 
-	n = ban_rule_ban(&rb, &a, BAN_TARGET_DROP);
+	n = ban_rule_ban(&rb, &a, 32, BAN_TARGET_DROP);
 	ck_assert_uint_eq(n, sizeof(struct ipt_entry) +
 	    XT_ALIGN(sizeof(struct xt_standard_target)));
 	ck_assert_uint_eq(e->target_offset, sizeof(struct ipt_entry));
@@ -263,8 +268,9 @@ START_TEST(test_rule_ban_v4)
 	ck_assert_str_eq(t->target.u.user.name, "DROP");
 	ck_assert_uint_eq(t->target.u.user.target_size,
 	    XT_ALIGN(sizeof(struct xt_standard_target)));
-	ck_assert(ban_rule_source(e, AF_INET, &got));
+	ck_assert(ban_rule_source(e, AF_INET, &got, &bits));
 	ck_assert(wb_addr_eq(&got, &a));
+	ck_assert_int_eq(bits, 32);
 	/* Everything past the rule is zero. */
 	for (; n < BAN_RULE_BUF; n++)
 		ck_assert_uint_eq(rb.bytes[n], 0);
@@ -277,8 +283,9 @@ START_TEST(test_rule_reject)
 	struct wb_addr a = A("192.0.2.7"), a6 = A("2001:db8::7"), got;
 	const struct xt_entry_target *t;
 	size_t n;
+	int bits;
 
-	n = ban_rule_ban(&rb, &a, BAN_TARGET_REJECT);
+	n = ban_rule_ban(&rb, &a, 32, BAN_TARGET_REJECT);
 	{
 		const struct ipt_entry *e = (const struct ipt_entry *)rb.bytes;
 		const struct ipt_reject_info *ri;
@@ -293,7 +300,7 @@ START_TEST(test_rule_reject)
 		ck_assert_int_eq(ri->with, IPT_TCP_RESET);
 		ck_assert_uint_eq(n, e->target_offset + t->u.user.target_size);
 	}
-	n = ban_rule_ban(&rb, &a6, BAN_TARGET_REJECT);
+	n = ban_rule_ban(&rb, &a6, 128, BAN_TARGET_REJECT);
 	{
 		const struct ip6t_entry *e =
 		    (const struct ip6t_entry *)rb.bytes;
@@ -301,14 +308,15 @@ START_TEST(test_rule_reject)
 		ck_assert_uint_eq(e->target_offset, sizeof(*e));
 		ck_assert_uint_eq(e->ipv6.proto, IPPROTO_TCP);
 		ck_assert(e->ipv6.flags & IP6T_F_PROTO);
-		ck_assert(ban_rule_source(e, AF_INET6, &got));
+		ck_assert(ban_rule_source(e, AF_INET6, &got, &bits));
 		ck_assert(wb_addr_eq(&got, &a6));
-		ck_assert(!ban_rule_source(e, AF_INET, &got) ||
+		ck_assert_int_eq(bits, 128);
+		ck_assert(!ban_rule_source(e, AF_INET, &got, &bits) ||
 		    !wb_addr_eq(&got, &a6));
 		ck_assert_uint_eq(n, e->next_offset);
 	}
 	memset(&a, 0, sizeof(a));
-	ck_assert_uint_eq(ban_rule_ban(&rb, &a, BAN_TARGET_DROP), 0);
+	ck_assert_uint_eq(ban_rule_ban(&rb, &a, 32, BAN_TARGET_DROP), 0);
 }
 END_TEST
 
