@@ -78,7 +78,7 @@ static int	 quiet(struct ipset_session *, void *, const char *, ...)
 static int	 fam_of(int);
 static const char *report(void);
 static int	 cmd(enum ipset_cmd, const char *, const char *);
-static int	 create(int, const char *);
+static int	 create(int, const char *, bool);
 static void	 destroy(const char *);
 static int	 put_op(const char *, const struct ban_op *, uint32_t);
 static void	 run_ops(int, bool, const struct ban_op *, const uint32_t *,
@@ -137,27 +137,49 @@ cmd(enum ipset_cmd c, const char *set, const char *set2)
 	return ipset_cmd(ips.s, c, 0) == 0 ? 0 : -1;
 }
 
-/* create SET hash:net family F timeout 0 maxelem M (-exist). */
+/*
+ * create SET hash:net family F timeout 0 maxelem M (-exist). A set of
+ * that name, type and family made with other settings (another maxelem)
+ * is kept with a warning: sync() swaps in one made as configured.
+ */
 static int
-create(int af, const char *set)
+create(int af, const char *set, bool warn)
 {
 	uint8_t family = af == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	const uint8_t *have;
+	const char *type;
 	uint32_t timeout = 0;
 
 	ipset_session_report_reset(ips.s);
-	if (ipset_session_data_set(ips.s, IPSET_SETNAME, set) != 0 ||
+	if (ipset_session_data_set(ips.s, IPSET_SETNAME, set) == 0 &&
 	    ipset_session_data_set(ips.s, IPSET_OPT_TYPENAME,
-	    "hash:net") != 0 ||
-	    ipset_session_data_set(ips.s, IPSET_OPT_FAMILY, &family) != 0 ||
-	    ipset_type_get(ips.s, IPSET_CMD_CREATE) == NULL ||
-	    ipset_session_data_set(ips.s, IPSET_OPT_TIMEOUT, &timeout) != 0 ||
+	    "hash:net") == 0 &&
+	    ipset_session_data_set(ips.s, IPSET_OPT_FAMILY, &family) == 0 &&
+	    ipset_type_get(ips.s, IPSET_CMD_CREATE) != NULL &&
+	    ipset_session_data_set(ips.s, IPSET_OPT_TIMEOUT, &timeout) == 0 &&
 	    ipset_session_data_set(ips.s, IPSET_OPT_MAXELEM,
-	    &ips.maxelem) != 0 ||
-	    ipset_cmd(ips.s, IPSET_CMD_CREATE, 0) != 0) {
-		ban_log(BAN_LOG_ERR, "ipset: create %s: %s", set, report());
+	    &ips.maxelem) == 0 &&
+	    ipset_cmd(ips.s, IPSET_CMD_CREATE, 0) == 0)
+		return 0;
+	if (strstr(report(), "already exists") != NULL &&
+	    cmd(IPSET_CMD_HEADER, set, NULL) == 0) {
+		type = ipset_session_data_get(ips.s, IPSET_OPT_TYPENAME);
+		have = ipset_session_data_get(ips.s, IPSET_OPT_FAMILY);
+		if (type != NULL && strcmp(type, "hash:net") == 0 &&
+		    have != NULL && *have == family) {
+			if (warn)
+				ban_log(BAN_LOG_WARNING, "ipset: set %s "
+				    "exists with other settings; kept until "
+				    "sync replaces it", set);
+			return 0;
+		}
+		ban_log(BAN_LOG_ERR, "ipset: set %s exists and is not "
+		    "hash:net family %s: destroy it or choose another name",
+		    set, af == AF_INET6 ? "inet6" : "inet");
 		return -1;
 	}
-	return 0;
+	ban_log(BAN_LOG_ERR, "ipset: create %s: %s", set, report());
+	return -1;
 }
 
 /* destroy SET, if it exists; retried while the kernel says busy. */
@@ -304,8 +326,8 @@ ips_commit(void)
 	ips.stats.set_full += r.full;
 	ips.stats.errors += r.failed - r.full;
 	ban_log(BAN_LOG_ERR, "ipset: %zu of %zu changes refused, %zu of them "
-	    "because the set is full (maxelem %u); first: %s", r.failed, n,
-	    r.full, ips.maxelem, r.first);
+	    "because the set is full (maxelem %u configured); first: %s",
+	    r.failed, n, r.full, ips.maxelem, r.first);
 	return -1;
 }
 
@@ -392,8 +414,8 @@ ips_sync(const struct ban *bans, size_t n)
 			if (fam_of(all.v[i].addr.family) == fi)
 				order[k++] = (uint32_t)i;
 		destroy(ips.tmp[fi]);
-		if (create(af, ips.name[fi]) != 0 ||
-		    create(af, ips.tmp[fi]) != 0) {
+		if (create(af, ips.name[fi], false) != 0 ||
+		    create(af, ips.tmp[fi], false) != 0) {
 			rc = -1;
 			continue;
 		}
@@ -412,8 +434,9 @@ ips_sync(const struct ban *bans, size_t n)
 		ips.stats.set_full += r.full;
 		ips.stats.errors += r.failed - r.full;
 		ban_log(BAN_LOG_ERR, "ipset: sync: %zu of %zu bans refused, "
-		    "%zu of them because the set is full (maxelem %u); first: "
-		    "%s", r.failed, n, r.full, ips.maxelem, r.first);
+		    "%zu of them because the set is full (maxelem %u "
+		    "configured); first: %s", r.failed, n, r.full, ips.maxelem,
+		    r.first);
 		rc = -1;
 	}
 	if (bad > 0) {
@@ -556,8 +579,8 @@ ips_open(const struct ban_fw_config *c)
 	}
 	/* add refreshes a present element, del ignores a missing one. */
 	ipset_envopt_set(ips.s, IPSET_ENV_EXIST);
-	if (create(AF_INET, ips.name[0]) != 0 ||
-	    create(AF_INET6, ips.name[1]) != 0 ||
+	if (create(AF_INET, ips.name[0], true) != 0 ||
+	    create(AF_INET6, ips.name[1], true) != 0 ||
 	    ban_setrule_install(&ips.rule) != 0) {
 		ipset_session_fini(ips.s);
 		memset(&ips, 0, sizeof(ips));

@@ -16,8 +16,10 @@
  *                          commit of one ban (median of 21)
  *
  * stats prints "stats commits=C errors=E set_full=F capacity=N"; sync
- * prints "sync N bans: S s". Staged changes at exit are committed, as a
- * daemon would, unless the last command was close.
+ * prints "sync N bans: S s". A command that fails does not stop the
+ * ones after it (so stats can show what a failed commit counted).
+ * Staged changes at exit are committed, as a daemon would, unless the
+ * last command was close.
  *
  * Invariant: it never touches the host's firewall. -n names the network
  * namespace the script made; the driver refuses to run unless its own
@@ -227,7 +229,7 @@ main(int argc, char **argv)
 	struct ban_fw_stats st;
 	const char *netns = NULL;
 	struct ban b;
-	int ch, i, rc = 0;
+	int ch, i, rc = 0, failed = 0;
 	bool closed = false;
 	long v, secs;
 
@@ -295,9 +297,12 @@ main(int argc, char **argv)
 		    "refusing to touch this firewall\n", netns);
 		return 2;
 	}
-	for (i = optind; i < argc && rc == 0; i++) {
+	for (i = optind; i < argc; i++) {
 		const char *cmd = argv[i];
 
+		if (rc != 0)
+			failed = 1;
+		rc = 0;
 		closed = false;
 		if (strcmp(cmd, "open") == 0)
 			rc = be->open(&c);
@@ -333,9 +338,10 @@ main(int argc, char **argv)
 			rc = do_sync(be, (size_t)v, secs);
 			i += 2;
 		} else if (strcmp(cmd, "bench") == 0) {
-			for (; i + 1 < argc && rc == 0 && parse_long(argv[i +
-			    1], 0, 4000000, &v) == 0; i++)
-				rc = bench(be, (size_t)v);
+			for (; i + 1 < argc && parse_long(argv[i + 1], 0,
+			    4000000, &v) == 0; i++)
+				if (bench(be, (size_t)v) != 0)
+					rc = -1;
 		} else if (strcmp(cmd, "reconcile") == 0 && i + 2 < argc) {
 			struct ban_policy_config pc;
 			struct ban_policy *p;
@@ -359,7 +365,9 @@ main(int argc, char **argv)
 		} else
 			usage();
 	}
-	if (rc == 0 && !closed)
-		rc = be->commit();
-	return rc == 0 ? 0 : 1;
+	if (rc != 0)
+		failed = 1;
+	if (!closed && be->commit() != 0)
+		failed = 1;
+	return failed;
 }
