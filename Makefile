@@ -45,7 +45,8 @@ tests/check_smtp: tests/check_smtp.c tests/smtp_cases.h tests/smtp_rule_cases.h 
 tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
 # The suites of bans/ share a fixture (tests/bans_fixture.c).
-BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends
+BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends \
+	      tests/check_fwsets
 $(BANS_CHECKS): tests/%: tests/%.c tests/bans_fixture.c tests/bans_fixture.h $(BANS_OBJ)
 	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
 tests/check_config: tests/check_config.c src/config.o
