@@ -1,7 +1,9 @@
 /*
  * check_backends.c - unit tests of the firewall backends of bans/ that
  * touch no kernel: the table, dry-run, record, exec, the refusals of
- * iptables, and the libiptc rule layout. The kernel side of each
+ * iptables, and the libiptc rule layout (the iptables backend's rules
+ * with prefixes, the ipset backend's set-match rule). The set backends'
+ * own tests are in check_fwsets.c. The kernel side of each
  * backend is tested inside a private network namespace by
  * tests/t-netns-iptables.sh.
  */
@@ -21,6 +23,7 @@
 #include <libiptc/libiptc.h>
 #include <libiptc/libip6tc.h>
 #include <linux/netfilter/xt_multiport.h>
+#include <linux/netfilter/xt_set.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 
@@ -423,6 +426,126 @@ START_TEST(test_rule_jump_bad)
 }
 END_TEST
 
+/* ---- iptables rules with prefixes -------------------------------------- */
+
+START_TEST(test_rule_prefix)
+{
+	union ban_rulebuf rb;
+	struct wb_addr a = A("192.0.2.77"), a6 = A("2001:db8:1:2::9"), got;
+	struct wb_addr net = A("192.0.2.0"), net6 = A("2001:db8:1::");
+	int bits;
+
+	ck_assert_uint_gt(ban_rule_ban(&rb, &a, 24, BAN_TARGET_DROP), 0);
+	{
+		const struct ipt_entry *e = (const struct ipt_entry *)rb.bytes;
+
+		ck_assert_uint_eq(ntohl(e->ip.smsk.s_addr), 0xffffff00u);
+		ck_assert(ban_rule_source(e, AF_INET, &got, &bits));
+		ck_assert(wb_addr_eq(&got, &net));	/* host bits cleared */
+		ck_assert_int_eq(bits, 24);
+	}
+	ck_assert_uint_gt(ban_rule_ban(&rb, &a6, 48, BAN_TARGET_REJECT), 0);
+	{
+		const struct ip6t_entry *e =
+		    (const struct ip6t_entry *)rb.bytes;
+
+		ck_assert(ban_rule_source(e, AF_INET6, &got, &bits));
+		ck_assert(wb_addr_eq(&got, &net6));
+		ck_assert_int_eq(bits, 48);
+	}
+	ck_assert_uint_eq(ban_rule_ban(&rb, &a, 0, BAN_TARGET_DROP), 0);
+	ck_assert_uint_eq(ban_rule_ban(&rb, &a, 33, BAN_TARGET_DROP), 0);
+	ck_assert_uint_eq(ban_rule_ban(&rb, &a6, 129, BAN_TARGET_DROP), 0);
+	/* A mask with a hole is not ours: not read as a prefix. */
+	ck_assert_uint_gt(ban_rule_ban(&rb, &a, 32, BAN_TARGET_DROP), 0);
+	{
+		struct ipt_entry *e = (struct ipt_entry *)rb.bytes;
+
+		e->ip.smsk.s_addr = htonl(0xff00ff00u);
+		ck_assert(!ban_rule_source(e, AF_INET, &got, &bits));
+		e->ip.smsk.s_addr = 0;	/* -s 0.0.0.0/0: not a ban */
+		ck_assert(!ban_rule_source(e, AF_INET, &got, &bits));
+	}
+}
+END_TEST
+
+static const struct {
+	int		 af;
+	enum ban_target	 target;
+	bool		 allports;
+	size_t		 nports;
+	const char	*ports;		/* first match, NULL: none */
+	const char	*tname;
+} setrules[] = {
+	{ AF_INET, BAN_TARGET_DROP, false, 3, "multiport", "DROP" },
+	{ AF_INET, BAN_TARGET_REJECT, false, 1, "tcp", "REJECT" },
+	{ AF_INET, BAN_TARGET_DROP, true, 0, NULL, "DROP" },
+	{ AF_INET6, BAN_TARGET_REJECT, false, 3, "multiport", "REJECT" },
+};
+
+START_TEST(test_rule_setmatch)
+{
+	static const uint16_t ports[3] = { 25, 465, 587 };
+	union ban_rulebuf rb;
+	const struct xt_entry_match *m;
+	const struct xt_set_info_match_v4 *sm;
+	const struct xt_entry_target *t;
+	size_t n, hdr, toff, next;
+	int af = setrules[_i].af;
+
+	n = ban_rule_setmatch(&rb, af, 7, setrules[_i].target,
+	    setrules[_i].allports, ports, setrules[_i].nports);
+	ck_assert_uint_gt(n, 0);
+	if (af == AF_INET) {
+		const struct ipt_entry *e = (const struct ipt_entry *)rb.bytes;
+
+		hdr = sizeof(*e);
+		toff = e->target_offset;
+		next = e->next_offset;
+		ck_assert_uint_eq(e->ip.proto, IPPROTO_TCP);
+	} else {
+		const struct ip6t_entry *e =
+		    (const struct ip6t_entry *)rb.bytes;
+
+		hdr = sizeof(*e);
+		toff = e->target_offset;
+		next = e->next_offset;
+		ck_assert(e->ipv6.flags & IP6T_F_PROTO);
+	}
+	ck_assert_uint_eq(next, n);
+	m = (const struct xt_entry_match *)(rb.bytes + hdr);
+	if (setrules[_i].ports != NULL) {
+		ck_assert_str_eq(m->u.user.name, setrules[_i].ports);
+		m = (const struct xt_entry_match *)((const unsigned char *)m +
+		    m->u.match_size);
+	}
+	/* What iptables 1.8.9 writes for --match-set SET src. */
+	ck_assert_str_eq(m->u.user.name, "set");
+	ck_assert_uint_eq(m->u.user.revision, 4);
+	ck_assert_uint_eq(m->u.match_size, XT_ALIGN(sizeof(*m)) +
+	    XT_ALIGN(sizeof(*sm)));
+	sm = (const struct xt_set_info_match_v4 *)m->data;
+	ck_assert_uint_eq(sm->match_set.index, 7);
+	ck_assert_uint_eq(sm->match_set.dim, 1);
+	ck_assert_uint_eq(sm->match_set.flags, 0x02);
+	ck_assert_uint_eq(sm->flags, 0);
+	ck_assert_uint_eq((const unsigned char *)m + m->u.match_size -
+	    rb.bytes, toff);
+	t = (const struct xt_entry_target *)(rb.bytes + toff);
+	ck_assert_str_eq(t->u.user.name, setrules[_i].tname);
+	ck_assert_uint_eq(toff + t->u.user.target_size, next);
+	ck_assert(ban_rule_has_set(rb.bytes, af, 7));
+	ck_assert(!ban_rule_has_set(rb.bytes, af, 8));
+	/* Bad arguments build nothing. */
+	ck_assert_uint_eq(ban_rule_setmatch(&rb, af, 0xffff,
+	    BAN_TARGET_DROP, true, ports, 0), 0);
+	ck_assert_uint_eq(ban_rule_setmatch(&rb, af, 7, BAN_TARGET_DROP,
+	    false, ports, 0), 0);
+	ck_assert_uint_eq(ban_rule_setmatch(&rb, af, 7, BAN_TARGET_DROP,
+	    false, ports, 16), 0);
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------- */
 
 static Suite *
@@ -448,6 +571,8 @@ suite(void)
 	tcase_add_test(t, test_rule_reject);
 	tcase_add_loop_test(t, test_rule_jump, 0, N(jumps));
 	tcase_add_test(t, test_rule_jump_bad);
+	tcase_add_test(t, test_rule_prefix);
+	tcase_add_loop_test(t, test_rule_setmatch, 0, N(setrules));
 	return s;
 }
 

@@ -3,19 +3,15 @@
  * ipset) and of the prefix handling every backend shares, without a
  * kernel: the refusals before anything is touched, the staging and its
  * coalescing, the nft command text (ruleset, batch, sync elements,
- * timeouts), the ipset rule layout, prefixes in iptables rules, exec,
- * dry-run and record, stats and hints. The kernel side is tested inside
+ * timeouts), prefixes in exec, dry-run and record, stats and hints.
+ * (The ipset rule layout is tested with the other libiptc rules in
+ * check_backends.c.) The kernel side is tested inside
  * network namespaces by tests/t-netns-fw.sh.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libiptc/libiptc.h>
-#include <libiptc/libip6tc.h>
-#include <linux/netfilter/xt_multiport.h>
-#include <linux/netfilter/xt_set.h>
 
 #include "bans.h"
 #include "../bans/bans_int.h"
@@ -466,126 +462,6 @@ START_TEST(test_nft_sets)
 }
 END_TEST
 
-/* ---- iptables rules with prefixes -------------------------------------- */
-
-START_TEST(test_rule_prefix)
-{
-	union ban_rulebuf rb;
-	struct wb_addr a = A("192.0.2.77"), a6 = A("2001:db8:1:2::9"), got;
-	struct wb_addr net = A("192.0.2.0"), net6 = A("2001:db8:1::");
-	int bits;
-
-	ck_assert_uint_gt(ban_rule_ban(&rb, &a, 24, BAN_TARGET_DROP), 0);
-	{
-		const struct ipt_entry *e = (const struct ipt_entry *)rb.bytes;
-
-		ck_assert_uint_eq(ntohl(e->ip.smsk.s_addr), 0xffffff00u);
-		ck_assert(ban_rule_source(e, AF_INET, &got, &bits));
-		ck_assert(wb_addr_eq(&got, &net));	/* host bits cleared */
-		ck_assert_int_eq(bits, 24);
-	}
-	ck_assert_uint_gt(ban_rule_ban(&rb, &a6, 48, BAN_TARGET_REJECT), 0);
-	{
-		const struct ip6t_entry *e =
-		    (const struct ip6t_entry *)rb.bytes;
-
-		ck_assert(ban_rule_source(e, AF_INET6, &got, &bits));
-		ck_assert(wb_addr_eq(&got, &net6));
-		ck_assert_int_eq(bits, 48);
-	}
-	ck_assert_uint_eq(ban_rule_ban(&rb, &a, 0, BAN_TARGET_DROP), 0);
-	ck_assert_uint_eq(ban_rule_ban(&rb, &a, 33, BAN_TARGET_DROP), 0);
-	ck_assert_uint_eq(ban_rule_ban(&rb, &a6, 129, BAN_TARGET_DROP), 0);
-	/* A mask with a hole is not ours: not read as a prefix. */
-	ck_assert_uint_gt(ban_rule_ban(&rb, &a, 32, BAN_TARGET_DROP), 0);
-	{
-		struct ipt_entry *e = (struct ipt_entry *)rb.bytes;
-
-		e->ip.smsk.s_addr = htonl(0xff00ff00u);
-		ck_assert(!ban_rule_source(e, AF_INET, &got, &bits));
-		e->ip.smsk.s_addr = 0;	/* -s 0.0.0.0/0: not a ban */
-		ck_assert(!ban_rule_source(e, AF_INET, &got, &bits));
-	}
-}
-END_TEST
-
-static const struct {
-	int		 af;
-	enum ban_target	 target;
-	bool		 allports;
-	size_t		 nports;
-	const char	*ports;		/* first match, NULL: none */
-	const char	*tname;
-} setrules[] = {
-	{ AF_INET, BAN_TARGET_DROP, false, 3, "multiport", "DROP" },
-	{ AF_INET, BAN_TARGET_REJECT, false, 1, "tcp", "REJECT" },
-	{ AF_INET, BAN_TARGET_DROP, true, 0, NULL, "DROP" },
-	{ AF_INET6, BAN_TARGET_REJECT, false, 3, "multiport", "REJECT" },
-};
-
-START_TEST(test_rule_setmatch)
-{
-	static const uint16_t ports[3] = { 25, 465, 587 };
-	union ban_rulebuf rb;
-	const struct xt_entry_match *m;
-	const struct xt_set_info_match_v4 *sm;
-	const struct xt_entry_target *t;
-	size_t n, hdr, toff, next;
-	int af = setrules[_i].af;
-
-	n = ban_rule_setmatch(&rb, af, 7, setrules[_i].target,
-	    setrules[_i].allports, ports, setrules[_i].nports);
-	ck_assert_uint_gt(n, 0);
-	if (af == AF_INET) {
-		const struct ipt_entry *e = (const struct ipt_entry *)rb.bytes;
-
-		hdr = sizeof(*e);
-		toff = e->target_offset;
-		next = e->next_offset;
-		ck_assert_uint_eq(e->ip.proto, IPPROTO_TCP);
-	} else {
-		const struct ip6t_entry *e =
-		    (const struct ip6t_entry *)rb.bytes;
-
-		hdr = sizeof(*e);
-		toff = e->target_offset;
-		next = e->next_offset;
-		ck_assert(e->ipv6.flags & IP6T_F_PROTO);
-	}
-	ck_assert_uint_eq(next, n);
-	m = (const struct xt_entry_match *)(rb.bytes + hdr);
-	if (setrules[_i].ports != NULL) {
-		ck_assert_str_eq(m->u.user.name, setrules[_i].ports);
-		m = (const struct xt_entry_match *)((const unsigned char *)m +
-		    m->u.match_size);
-	}
-	/* What iptables 1.8.9 writes for --match-set SET src. */
-	ck_assert_str_eq(m->u.user.name, "set");
-	ck_assert_uint_eq(m->u.user.revision, 4);
-	ck_assert_uint_eq(m->u.match_size, XT_ALIGN(sizeof(*m)) +
-	    XT_ALIGN(sizeof(*sm)));
-	sm = (const struct xt_set_info_match_v4 *)m->data;
-	ck_assert_uint_eq(sm->match_set.index, 7);
-	ck_assert_uint_eq(sm->match_set.dim, 1);
-	ck_assert_uint_eq(sm->match_set.flags, 0x02);
-	ck_assert_uint_eq(sm->flags, 0);
-	ck_assert_uint_eq((const unsigned char *)m + m->u.match_size -
-	    rb.bytes, toff);
-	t = (const struct xt_entry_target *)(rb.bytes + toff);
-	ck_assert_str_eq(t->u.user.name, setrules[_i].tname);
-	ck_assert_uint_eq(toff + t->u.user.target_size, next);
-	ck_assert(ban_rule_has_set(rb.bytes, af, 7));
-	ck_assert(!ban_rule_has_set(rb.bytes, af, 8));
-	/* Bad arguments build nothing. */
-	ck_assert_uint_eq(ban_rule_setmatch(&rb, af, 0xffff,
-	    BAN_TARGET_DROP, true, ports, 0), 0);
-	ck_assert_uint_eq(ban_rule_setmatch(&rb, af, 7, BAN_TARGET_DROP,
-	    false, ports, 0), 0);
-	ck_assert_uint_eq(ban_rule_setmatch(&rb, af, 7, BAN_TARGET_DROP,
-	    false, ports, 16), 0);
-}
-END_TEST
-
 /* ---- exec, dry-run and record with prefixes ---------------------------- */
 
 START_TEST(test_exec_prefix)
@@ -735,10 +611,6 @@ suite(void)
 	tcase_add_test(t, test_nft_batch);
 	tcase_add_test(t, test_nft_elements);
 	tcase_add_test(t, test_nft_sets);
-
-	t = tc(s, "rules");
-	tcase_add_test(t, test_rule_prefix);
-	tcase_add_loop_test(t, test_rule_setmatch, 0, N(setrules));
 
 	t = tc(s, "prefixes");
 	tcase_add_test(t, test_exec_prefix);
