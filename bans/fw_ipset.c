@@ -249,8 +249,18 @@ run_ops(int fi, bool tmp, const struct ban_op *ops, const uint32_t *order,
 		for (j = i; j < n; j++) {
 			const struct ban_op *o = &ops[order[j]];
 
-			if (put_op(set, o, (uint32_t)(j + 1)) != 0 ||
-			    ipset_cmd(ips.s, o->ban ? IPSET_CMD_ADD :
+			if (put_op(set, o, (uint32_t)(j + 1)) != 0) {
+				/* Not the kernel's: send what is packed. */
+				r->failed += n - j;
+				if (r->first[0] == '\0')
+					(void)snprintf(r->first,
+					    sizeof(r->first), "%s: %s", set,
+					    report());
+				if (ipset_commit(ips.s) != 0)
+					r->failed += j - i;
+				return;
+			}
+			if (ipset_cmd(ips.s, o->ban ? IPSET_CMD_ADD :
 			    IPSET_CMD_DEL, (uint32_t)(j + 1)) != 0)
 				break;
 		}
@@ -263,8 +273,9 @@ run_ops(int fi, bool tmp, const struct ban_op *ops, const uint32_t *order,
 		line = 0;
 		if (strncmp(m, "Error in line ", 14) == 0)
 			line = strtoul(m + 14, &end, 10);
-		if (line < i + 1 || line > n) {
-			/* Not ours to place: count the rest, stop. */
+		if (line < i + 1 || line > n ||
+		    strstr(m, "does not exist") != NULL) {
+			/* Not one change's fault: count the rest, stop. */
 			r->failed += n - i;
 			if (r->first[0] == '\0')
 				(void)snprintf(r->first, sizeof(r->first),

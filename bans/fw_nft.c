@@ -10,8 +10,9 @@
  * and unban() only stage; commit() sends what is staged, coalesced, as
  * one call per BATCH_OPS changes (a few MB of text at most), so a batch
  * of thousands of bans costs their own number of elements, not the size
- * of the sets. When a transaction fails, the table is checked (and made
- * again if someone deleted it) and the changes are retried in halves,
+ * of the sets. When a transaction fails, the table is checked (and its
+ * missing parts made again, if someone deleted them) and the changes
+ * are retried in halves,
  * down to one, so that one bad element (an overlapping interval) costs
  * itself alone; each change that still fails is counted and the commit
  * returns -1 with at most two log lines.
@@ -63,7 +64,7 @@ static struct {
 } nft;
 
 static int	 run(const char *);
-static int	 ensure(void);
+static int	 ensure(bool);
 static int	 apply(const struct ban_op *, size_t);
 static size_t	 apply_split(const struct ban_op *, size_t, char *, size_t);
 static int	 stage(bool, const struct ban *);
@@ -107,14 +108,23 @@ run(const char *text)
 	return -1;
 }
 
-/* The table as configured, keeping elements; made anew if that fails. */
+/*
+ * The table as configured, keeping its elements. With rebuild (open,
+ * which a sync follows), a table that does not fit (a set of another
+ * type) is made anew, empty; without (commit), that is an error.
+ */
 static int
-ensure(void)
+ensure(bool rebuild)
 {
 	ban_buf_reset(&nft.buf);
 	if (ban_nft_ruleset(&nft.buf, &nft.nc, false) == 0 &&
 	    run(nft.buf.p) == 0)
 		return 0;
+	if (!rebuild) {
+		ban_log(BAN_LOG_ERR, "nftables: table inet %s: %s",
+		    nft.nc.table, nft.err);
+		return -1;
+	}
 	ban_log(BAN_LOG_WARNING, "nftables: table inet %s does not fit (%s); "
 	    "made anew, its bans come back with the next sync",
 	    nft.nc.table, nft.err);
@@ -188,7 +198,7 @@ nft_commit(void)
 			    "failed: %s; retrying in parts", n, nft.err);
 			logged = true;
 		}
-		if (ensure() != 0) {
+		if (ensure(false) != 0) {
 			failed += k;
 			continue;
 		}
@@ -371,7 +381,7 @@ nft_open(const struct ban_fw_config *c)
 		    "output");
 		goto fail;
 	}
-	if (ensure() != 0)
+	if (ensure(true) != 0)
 		goto fail;
 	nft.stats.commits++;
 	nft.open = true;
