@@ -14,6 +14,8 @@
  *     reconcile STATEFILE NOW            NOW in seconds of packet time
  *     bench N...           per N: sync N bans, then the latency of a
  *                          commit of one ban (median of 21)
+ *     batch N              N bans of 198.19.0.0 + i staged, one commit
+ *                          (time printed)
  *
  * stats prints "stats commits=C errors=E set_full=F capacity=N"; sync
  * prints "sync N bans: S s". A command that fails does not stop the
@@ -337,6 +339,25 @@ main(int argc, char **argv)
 				usage();
 			rc = do_sync(be, (size_t)v, secs);
 			i += 2;
+		} else if (strcmp(cmd, "batch") == 0 && i + 1 < argc) {
+			double t0;
+			long k;
+
+			if (parse_long(argv[++i], 1, 65000, &v) != 0)
+				usage();
+			t0 = mono();
+			for (k = 0; k < v && rc == 0; k++) {
+				char a[32];
+
+				(void)snprintf(a, sizeof(a), "198.19.%ld.%ld",
+				    k / 256, k % 256);
+				if ((rc = mkban(a, 3600, &b)) == 0)
+					rc = be->ban(&b);
+			}
+			if (rc == 0)
+				rc = be->commit();
+			printf("batch of %ld bans, one commit: %.3f ms\n", v,
+			    (mono() - t0) * 1e3);
 		} else if (strcmp(cmd, "bench") == 0) {
 			for (; i + 1 < argc && parse_long(argv[i + 1], 0,
 			    4000000, &v) == 0; i++)
