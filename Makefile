@@ -19,6 +19,8 @@ LDFLAGS	?=
 PCRE_LIBS  = -lpcre2-8
 NIDS_LIBS  = -lnids -lpcap
 IPTC_LIBS  = -lip4tc -lip6tc
+# The firewall backends of bans/: nftables, ipset, iptables.
+FW_LIBS    = -lnftables -lipset $(IPTC_LIBS)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 SMTP_OBJ  = $(patsubst %.c,%.o,$(wildcard smtp/*.c))
@@ -32,7 +34,7 @@ CHECKS	  = $(patsubst %.c,%,$(wildcard tests/check_*.c))
 all: wireban
 
 wireban: src/main.o $(MAIN_OBJ) $(SMTP_OBJ) $(SNIFF_OBJ) $(BANS_OBJ)
-	$(CC) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(NIDS_LIBS) $(IPTC_LIBS) -lm
+	$(CC) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(NIDS_LIBS) $(FW_LIBS) -lm
 
 %.o: %.c $(HDRS)
 	$(CC) $(XCFLAGS) -c -o $@ $<
@@ -49,9 +51,9 @@ tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
 # The suites of bans/ share a fixture (tests/bans_fixture.c).
 BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends \
-	      tests/check_enforcer
+	      tests/check_enforcer tests/check_fwsets
 $(BANS_CHECKS): tests/%: tests/%.c tests/bans_fixture.c tests/bans_fixture.h $(BANS_OBJ)
-	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(IPTC_LIBS) $(CHECK_LIBS)
+	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
 tests/check_config: tests/check_config.c src/config.h src/config.o
 	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) -lm $(CHECK_LIBS)
 
