@@ -507,8 +507,8 @@ ban_state_open(const char *path, struct ban_policy *p,
 {
 	struct ban_state_stats dummy;
 	struct ban_state *s;
-	unsigned long sgen, jgen;
-	bool bad, compact = false;
+	unsigned long sgen, jgen = 0;
+	bool bad, compact = false, snap_found;
 	int rc;
 
 	if (st == NULL)
@@ -529,6 +529,7 @@ ban_state_open(const char *path, struct ban_policy *p,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
+	snap_found = rc == 1 && !bad;
 	if (bad) {
 		if (move_aside(path) != 0)
 			goto unreadable;
@@ -559,6 +560,9 @@ ban_state_open(const char *path, struct ban_policy *p,
 	}
 	s->gen = sgen > jgen ? sgen : jgen;
 	s->records = st->journal;
+	/* No snapshot yet (a first start): one is written, empty or not. */
+	if (!snap_found)
+		compact = true;
 	if (rc == 0 || compact) {
 		if (compact && ban_state_save(s, p) != 0) {
 			snprintf(err, errlen, "%s: cannot write the state (see "

@@ -366,7 +366,7 @@ main(int argc, char **argv)
 		} else if (strcmp(cmd, "reconcile") == 0 && i + 2 < argc) {
 			struct ban_policy_config pc;
 			struct ban_policy *p;
-			char err[128];
+			char err[512];
 
 			if (parse_long(argv[i + 2], 0, LONG_MAX /
 			    WB_USEC_PER_SEC, &v) != 0)
@@ -377,10 +377,18 @@ main(int argc, char **argv)
 				fprintf(stderr, "driver: %s\n", err);
 				return 1;
 			}
-			rc = ban_state_load(p, argv[i + 1], NULL);
-			if (rc == 0)
-				rc = ban_reconcile(p, be,
-				    (wb_usec)v * WB_USEC_PER_SEC, NULL, NULL);
+			{
+				struct ban_state *sf = ban_state_open(argv[i + 1],
+				    p, NULL, err, sizeof(err));
+
+				rc = sf != NULL ? 0 : -1;
+				if (sf == NULL)
+					fprintf(stderr, "driver: %s\n", err);
+				else
+					rc = ban_reconcile(p, be, (wb_usec)v *
+					    WB_USEC_PER_SEC, NULL, NULL);
+				ban_state_close(sf);
+			}
 			ban_policy_free(p);
 			i += 2;
 		} else
