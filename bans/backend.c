@@ -84,6 +84,11 @@ ban_fw_config_defaults(struct ban_fw_config *c)
 	c->set4 = "wireban4";
 	c->set6 = "wireban6";
 	c->maxelem = 1048576;
+	c->cs_url = "http://127.0.0.1:8080";
+	c->cs_scenario = "wireban/smtp-abuse";
+	c->cs_origin = "wireban";
+	c->cs_timeout_ms = 5000;
+	c->cs_batch = 500;
 }
 
 void

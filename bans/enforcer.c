@@ -33,8 +33,14 @@
  * Kernel timeouts have a ceiling (backend max_timeout: ipset's is about
  * 24.8 days). A longer ban goes in with the ceiling and is kept in a
  * small table of long bans, which is looked at every minute: a ban
- * whose kernel timeout would end within the margin is staged again,
- * so the kernel never lifts it early; it is never silently shortened.
+ * whose kernel timeout would end within the margin is staged again in
+ * the backends that have a ceiling, so the kernel never lifts it early;
+ * it is never silently shortened.
+ *
+ * Several backends (a local firewall, then a remote one such as
+ * CrowdSec) get every operation in the same order and one commit per
+ * batch each; a remote backend queues and delivers on its own thread,
+ * so its commit returns at once.
  *
  * Durability (the rule README states): a ban's journal record is
  * written before the ban is committed to the kernel, so a kill -9 never
@@ -85,6 +91,7 @@ struct longban {
 
 struct ban_enforcer {
 	struct ban_enforcer_config c;
+	wb_usec		 cap;		/* smallest backend max_timeout > 0 */
 	struct op	*ring;
 	size_t		 mask;
 	_Atomic size_t	 head;		/* next to take (consumer) */
@@ -196,7 +203,7 @@ static void
 kernel_copy(struct ban_enforcer *e, const struct ban *b, struct ban *out,
     wb_usec now)
 {
-	wb_usec max = e->c.backend->max_timeout;
+	wb_usec max = e->cap;
 	struct longban **pp, *l;
 
 	/* The kernel's timeout is the time left from now. */
@@ -250,17 +257,21 @@ commit(struct ban_enforcer *e, size_t nops, const uint64_t *t0s, size_t nt0)
 	size_t i;
 	int rc;
 
-	rc = e->c.backend->commit();
+	for (i = rc = 0; i < e->c.nbackends; i++)
+		if (e->c.backends[i]->commit() != 0)
+			rc = -1;
 	now = mono_ns();
-	e->c.backend->stats(&fw);
 	pthread_mutex_lock(&e->mu);
+	for (i = 0; i < e->c.nbackends; i++) {
+		e->c.backends[i]->stats(&fw);
+		e->st.fw[i] = fw;
+	}
 	e->st.batches++;
 	if (nt0 > e->st.largest)
 		e->st.largest = nt0;
 	e->st.applied += nops;
 	if (rc != 0)
 		e->st.commit_errors++;
-	e->st.fw = fw;
 	for (i = 0; i < nt0; i++)
 		note_latency(e, t0s[i], now);
 	pthread_mutex_unlock(&e->mu);
@@ -296,11 +307,12 @@ snapshot(struct ban_enforcer *e, struct op *o, wb_usec now)
 		long_clear(e);
 		for (i = 0; i < o->nact; i++)
 			kernel_copy(e, &o->v[i], &o->v[i], now);
-		if (e->c.backend->sync(o->v, o->nact) != 0) {
-			pthread_mutex_lock(&e->mu);
-			e->st.commit_errors++;
-			pthread_mutex_unlock(&e->mu);
-		}
+		for (i = 0; i < e->c.nbackends; i++)
+			if (e->c.backends[i]->sync(o->v, o->nact) != 0) {
+				pthread_mutex_lock(&e->mu);
+				e->st.commit_errors++;
+				pthread_mutex_unlock(&e->mu);
+			}
 		pthread_mutex_lock(&e->mu);
 		e->st.resyncs++;
 		pthread_mutex_unlock(&e->mu);
@@ -321,7 +333,7 @@ run_batch(struct ban_enforcer *e)
 {
 	size_t head = atomic_load_explicit(&e->head, memory_order_relaxed);
 	size_t tail = atomic_load_explicit(&e->tail, memory_order_acquire);
-	size_t n = 0, jlen = 0, jrec = 0, i, nb = 0;
+	size_t n = 0, jlen = 0, jrec = 0, i, k, nb = 0;
 	wb_usec now = wall_us();
 	uint64_t *t0s = e->t0s;
 	struct op *o;
@@ -349,10 +361,12 @@ run_batch(struct ban_enforcer *e)
 		o = &e->ring[(head + i) & e->mask];
 		if (o->kind == OP_BAN) {
 			kernel_copy(e, &o->b, &e->tmp[nb], now);
-			(void)e->c.backend->ban(&e->tmp[nb]);
+			for (k = 0; k < e->c.nbackends; k++)
+				(void)e->c.backends[k]->ban(&e->tmp[nb]);
 		} else {
 			long_forget(e, &o->b);
-			(void)e->c.backend->unban(&o->b);
+			for (k = 0; k < e->c.nbackends; k++)
+				(void)e->c.backends[k]->unban(&o->b);
 		}
 		t0s[nb++] = o->t0;
 	}
@@ -375,10 +389,10 @@ run_batch(struct ban_enforcer *e)
 static void
 rearm(struct ban_enforcer *e, wb_usec now)
 {
-	wb_usec max = e->c.backend->max_timeout;
+	wb_usec max = e->cap;
 	wb_usec margin = max / 4 < REARM_MARGIN ? max / 4 : REARM_MARGIN;
 	struct longban *l, *n;
-	size_t i, count = 0;
+	size_t i, j, count = 0;
 	struct ban k;
 
 	e->last_rearm = now;
@@ -389,7 +403,10 @@ rearm(struct ban_enforcer *e, wb_usec now)
 				continue;
 			/* kernel_copy updates or forgets l */
 			kernel_copy(e, &l->b, &k, now);
-			(void)e->c.backend->ban(&k);
+			/* Only where the kernel has a ceiling. */
+			for (j = 0; j < e->c.nbackends; j++)
+				if (e->c.backends[j]->max_timeout > 0)
+					(void)e->c.backends[j]->ban(&k);
 			count++;
 		}
 	if (count > 0) {
@@ -637,8 +654,11 @@ ban_enforcer_start(const struct ban_enforcer_config *c, char *err,
 	struct ban_enforcer *e;
 	size_t cap = 64;
 
-	if (c->backend == NULL || c->queue < 1 || c->queue > (1u << 24) ||
-	    c->batch < 1 || c->batch > c->queue || c->fsync_delay < 0) {
+	size_t i;
+
+	if (c->nbackends < 1 || c->nbackends > BAN_BACKENDS_MAX ||
+	    c->queue < 1 || c->queue > (1u << 24) || c->batch < 1 ||
+	    c->batch > c->queue || c->fsync_delay < 0) {
 		snprintf(err, errlen, "enforcer: bad configuration");
 		return NULL;
 	}
@@ -647,6 +667,10 @@ ban_enforcer_start(const struct ban_enforcer_config *c, char *err,
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		goto nomem;
 	e->c = *c;
+	for (i = 0; i < c->nbackends; i++)
+		if (c->backends[i]->max_timeout > 0 && (e->cap == 0 ||
+		    c->backends[i]->max_timeout < e->cap))
+			e->cap = c->backends[i]->max_timeout;
 	if (e->c.rearm_every <= 0)
 		e->c.rearm_every = REARM_EVERY;
 	e->mask = cap - 1;

@@ -66,6 +66,7 @@ status(struct watch *w, struct control_client *c)
 	struct sniff_stats st;
 	char hint[256];
 	double p50, p99;
+	size_t i;
 
 	sniff_get_stats(w->sn, &st);
 	ban_policy_stats(w->j.policy, &ps);
@@ -96,7 +97,8 @@ status(struct watch *w, struct control_client *c)
 	    "timed out\n", ull(st.evictions), ull(st.timeouts));
 	control_printf(c, "IPv6:       %llu packets not inspected\n",
 	    ull(st.ipv6));
-	control_printf(c, "firewall:   %s%s%s\n", w->j.backend->name,
+	control_printf(c, "firewall:   %s%s%s%s\n", w->j.backend->name,
+	    w->j.nbackends > 1 ? " (and others, below)" : "",
 	    hint[0] != '\0' ? "; see the bans with: " : "", hint);
 	control_printf(c, "ban queue:  %zu queued now, %zu not yet committed, "
 	    "%llu handed over, %llu committed in %llu batches (largest "
@@ -106,13 +108,19 @@ status(struct watch *w, struct control_client *c)
 	    "resyncs), %llu re-armed, %llu commit errors, %llu journal "
 	    "errors\n", ull(es.deferred), ull(es.resyncs), ull(es.rearmed),
 	    ull(es.commit_errors), ull(es.journal_errors));
-	if (es.fw.capacity > 0)
+	if (es.fw[0].capacity > 0)
 		control_printf(c, "sets:       %llu of %zu elements, %llu "
-		    "refused (set full)\n", ull(ps.banned), es.fw.capacity,
-		    ull(es.fw.set_full));
+		    "refused (set full)\n", ull(ps.banned), es.fw[0].capacity,
+		    ull(es.fw[0].set_full));
 	else
 		control_printf(c, "sets:       %llu elements, %llu refused "
-		    "(set full)\n", ull(ps.banned), ull(es.fw.set_full));
+		    "(set full)\n", ull(ps.banned), ull(es.fw[0].set_full));
+	for (i = 1; i < w->j.nbackends; i++)
+		control_printf(c, "%-11s %llu delivered, %llu pending, %llu "
+		    "errors%s%s\n", w->j.backends[i]->name,
+		    ull(es.fw[i].delivered), ull(es.fw[i].pending),
+		    ull(es.fw[i].errors), es.fw[i].last_error[0] ?
+		    "; last error: " : "", es.fw[i].last_error);
 	p50 = quantile_ms(&es, 0.5);
 	p99 = quantile_ms(&es, 0.99);
 	if (es.lat_count > 0)

@@ -31,6 +31,7 @@ struct settings {
 	const char		*socket_path;
 	const char		*events_path;		/* NULL: none */
 	char			 ignore_buf[4096];	/* ignoreip's copy */
+	char			 spool_buf[4096];	/* fw.cs_spool */
 };
 
 /*

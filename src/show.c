@@ -138,6 +138,19 @@ settings_dump(const struct settings *s, FILE *fp)
 	line(fp, s, "firewall", "ban_command", f->ban_command);
 	line(fp, s, "firewall", "unban_command", f->unban_command);
 
+	fprintf(fp, "\n[crowdsec]\n");
+	line(fp, s, "crowdsec", "url", f->cs_url);
+	line(fp, s, "crowdsec", "login", f->cs_login);
+	line(fp, s, "crowdsec", "password", f->cs_password != NULL ?
+	    "(set, not shown)" : NULL);
+	line(fp, s, "crowdsec", "password_file", f->cs_password_file);
+	line(fp, s, "crowdsec", "scenario", f->cs_scenario);
+	line(fp, s, "crowdsec", "origin", f->cs_origin);
+	line(fp, s, "crowdsec", "timeout", dur((wb_usec)f->cs_timeout_ms *
+	    1000, b, sizeof(b)));
+	num(fp, s, "crowdsec", "batch", (long long)f->cs_batch);
+	line(fp, s, "crowdsec", "ca_file", f->cs_ca_file);
+
 	fprintf(fp, "\n[paths]\n");
 	line(fp, s, "paths", "state", s->state_path);
 	line(fp, s, "paths", "socket", s->socket_path);
