@@ -137,9 +137,11 @@ set_banned(struct ban_policy *p, struct entry *e, bool on)
 	if (on) {
 		ban_heap_push(p, e);
 		p->st.banned++;
+		p->st.banned6 += fam;
 	} else {
 		ban_heap_del(p, e);
 		p->st.banned--;
+		p->st.banned6 -= fam;
 	}
 	if (odd) {
 		p->odd[fam][e->ban.bits] += on ? 1 : (uint32_t)-1;

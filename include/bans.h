@@ -127,6 +127,7 @@ struct ban_policy_stats {
 	uint64_t	 untracked;	/* dropped: table full of bans */
 	uint64_t	 evicted;	/* entries evicted to make room */
 	uint64_t	 banned;	/* currently banned */
+	uint64_t	 banned6;	/* of which IPv6 prefixes */
 	uint64_t	 bans_total;	/* bans started since ban_policy_new */
 	uint64_t	 unbans_total;	/* bans ended (expired or manual) */
 	uint64_t	 tracked;	/* prefixes in the table now */

@@ -30,7 +30,7 @@ static const char *const firewall_keys[] = { "backend", "chain",
 	"allports", "target", "ban_command", "unban_command", "forward",
 	"keep_on_exit", "table", "set4", "set6", "maxelem", NULL };
 static const char *const paths_keys[] = { "state", "socket", "events",
-	NULL };
+	"metrics", "metrics_interval", "log", NULL };
 static const char *const crowdsec_keys[] = { "url", "login", "password",
 	"password_file", "scenario", "origin", "timeout", "batch", "ca_file",
 	NULL };

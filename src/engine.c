@@ -13,6 +13,7 @@
 
 #include "engine.h"
 #include "events.h"
+#include "log.h"
 
 struct conn {
 	struct engine		*e;
@@ -57,9 +58,9 @@ limits(struct engine *e)
 		if (h == e->st.limit_hits[i])
 			continue;
 		if (e->st.limit_hits[i] == 0)
-			fprintf(stderr, "wireban: rule %s: its pattern hit a "
+			logmsg(LOG_WARNING, "rule %s: its pattern hit a "
 			    "PCRE2 limit on a reply, which it then does not "
-			    "match (counted; said once)\n",
+			    "match (counted; said once)",
 			    smtp_rules_get(e->rules, i)->name);
 		e->st.limit_hits[i] = h;
 	}
@@ -73,6 +74,8 @@ on_reply(struct conn *c, const struct smtp_event *ev)
 	bool offence;
 
 	e->st.replies++;
+	if (ev->code >= 200 && ev->code < 600)
+		e->st.by_class[ev->code / 100 - 2]++;
 	if (ev->code < 400)
 		return;
 	e->st.rejects++;
@@ -96,6 +99,7 @@ on_reply(struct conn *c, const struct smtp_event *ev)
 		};
 
 		e->st.offences++;
+		e->st.offences_by_rule[engine_rule_index(e, r)]++;
 		if (e->on_offence != NULL)
 			e->on_offence(e->offence_arg, &o);
 	}

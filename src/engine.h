@@ -33,6 +33,8 @@ struct engine_stats {
 	uint64_t	 anomalies;
 	uint64_t	 hits[ENGINE_MAX_RULES];	/* by rule index */
 	uint64_t	 limit_hits[ENGINE_MAX_RULES];	/* at a PCRE2 limit */
+	uint64_t	 offences_by_rule[ENGINE_MAX_RULES];
+	uint64_t	 by_class[4];	/* replies 2xx, 3xx, 4xx, 5xx */
 };
 
 struct engine {

@@ -19,6 +19,7 @@
 
 #include "events.h"
 #include "jail.h"
+#include "log.h"
 
 #define QUEUE_OPS	65536
 #define BATCH_OPS	8192
@@ -50,11 +51,11 @@ say(struct jail *j, const char *what, const struct ban *b)
 		return;
 	wb_prefix_str(&b->addr, b->bits, a);
 	if (strcmp(what, "ban") == 0)
-		fprintf(stderr, "wireban: ban %s (%s, score %d) for %llds, "
-		    "ban #%u\n", a, b->rule, b->score, (long long)
+		logmsg(LOG_NOTICE, "ban %s (%s, score %d) for %llds, "
+		    "ban #%u", a, b->rule, b->score, (long long)
 		    ((b->expiry - b->start) / WB_USEC_PER_SEC), b->count);
 	else
-		fprintf(stderr, "wireban: unban %s (%s)\n", a, b->rule);
+		logmsg(LOG_NOTICE, "unban %s (%s)", a, b->rule);
 }
 
 static void
@@ -273,9 +274,9 @@ jail_init(struct jail *j, const struct settings *s, const char *backend,
 			    i == 0 ? on_restore_unban : NULL, j) < 0)
 				j->errors++;
 		if (st.active + st.journal > 0 || st.bad > 0)
-			fprintf(stderr, "wireban: %s: %zu bans and %zu history "
+			logmsg(LOG_NOTICE, "%s: %zu bans and %zu history "
 			    "in the snapshot, %zu journal records, %zu bad "
-			    "lines skipped\n", state_path, st.active,
+			    "lines skipped", state_path, st.active,
 			    st.history, st.journal, st.bad);
 	}
 	j->restore_ms = (mono_us() - t0) / 1000;
@@ -357,7 +358,7 @@ jail_reload(struct jail *j, const struct settings *s, bool *restart,
 	(void)ban_policy_foreach(j->policy, BAN_HISTORY | BAN_UNSORTED,
 	    transfer_one, &t);
 	if (t.lost > 0)
-		fprintf(stderr, "wireban: reload: %zu bans or history entries "
+		logmsg(LOG_WARNING, "reload: %zu bans or history entries "
 		    "not carried over (now in ignoreip, or past max_tracked); "
 		    "the kernel lifts them at their timeout\n", t.lost);
 	ban_policy_free(j->policy);

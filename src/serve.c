@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "watch.h"
 
 /* Lines of `list` per page. */
@@ -332,6 +333,10 @@ watch_serve(void *arg, struct control_client *c, char *line)
 	} else if (strcmp(verb, "status") == 0 && a1 == NULL) {
 		status(w, c);
 		control_printf(c, "OK\n");
+	} else if (strcmp(verb, "status") == 0 && strcmp(a1, "prometheus") ==
+	    0 && a2 == NULL) {
+		/* No "OK": a scraper reads the text as it is. */
+		metrics_to_client(w, c);
 	} else if (strcmp(verb, "list") == 0 && a1 == NULL) {
 		list(w, c);
 	} else if (strcmp(verb, "ban") == 0 && a1 != NULL &&

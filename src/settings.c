@@ -359,19 +359,43 @@ crowdsec_settings(struct settings *s, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-path_settings(struct settings *s)
+static int
+path_settings(struct settings *s, char *err, size_t errlen)
 {
+	const struct config_entry *e;
+
 	s->state_path = DEFAULT_STATE;
 	s->socket_path = DEFAULT_SOCKET;
 	s->events_path = NULL;
+	s->metrics_path = NULL;
+	s->metrics_interval = 15 * WB_USEC_PER_SEC;
+	s->log = "auto";
 	config_string(&s->conf, "paths", "state", &s->state_path);
 	config_string(&s->conf, "paths", "socket", &s->socket_path);
 	config_string(&s->conf, "paths", "events", &s->events_path);
+	config_string(&s->conf, "paths", "metrics", &s->metrics_path);
+	config_string(&s->conf, "paths", "log", &s->log);
+	if (config_duration(&s->conf, "paths", "metrics_interval",
+	    &s->metrics_interval, err, errlen) < 0)
+		return -1;
+	if (s->metrics_interval < WB_USEC_PER_SEC) {
+		e = config_get(&s->conf, "paths", "metrics_interval");
+		snprintf(err, errlen, "%s: paths.metrics_interval: at least 1s",
+		    e != NULL ? e->where : "?");
+		return -1;
+	}
+	if (strcmp(s->log, "auto") != 0 && strcmp(s->log, "syslog") != 0 &&
+	    strcmp(s->log, "stderr") != 0) {
+		e = config_get(&s->conf, "paths", "log");
+		snprintf(err, errlen, "%s: paths.log: 'auto', 'syslog' or "
+		    "'stderr', not '%.60s'", e != NULL ? e->where : "?", s->log);
+		return -1;
+	}
 	/* A remote backend's deliveries wait beside the state. */
 	snprintf(s->spool_buf, sizeof(s->spool_buf), "%s.crowdsec",
 	    s->state_path);
 	s->fw.cs_spool = s->spool_buf;
+	return 0;
 }
 
 int
@@ -391,9 +415,9 @@ settings_load(struct settings *s, const char *path, bool explicit_path,
 	    rule_settings(s, err, errlen) < 0 ||
 	    policy_settings(s, err, errlen) < 0 ||
 	    firewall_settings(s, err, errlen) < 0 ||
-	    crowdsec_settings(s, err, errlen) < 0)
+	    crowdsec_settings(s, err, errlen) < 0 ||
+	    path_settings(s, err, errlen) < 0)
 		return -1;
-	path_settings(s);
 	return 0;
 }
 

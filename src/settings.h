@@ -30,6 +30,9 @@ struct settings {
 	const char		*state_path;
 	const char		*socket_path;
 	const char		*events_path;		/* NULL: none */
+	const char		*metrics_path;		/* NULL: none */
+	wb_usec			 metrics_interval;	/* 15 s */
+	const char		*log;		/* auto: syslog off a tty */
 	char			 ignore_buf[4096];	/* ignoreip's copy */
 	char			 spool_buf[4096];	/* fw.cs_spool */
 };

@@ -155,4 +155,8 @@ settings_dump(const struct settings *s, FILE *fp)
 	line(fp, s, "paths", "state", s->state_path);
 	line(fp, s, "paths", "socket", s->socket_path);
 	line(fp, s, "paths", "events", s->events_path);
+	line(fp, s, "paths", "metrics", s->metrics_path);
+	line(fp, s, "paths", "metrics_interval", dur(s->metrics_interval, b,
+	    sizeof(b)));
+	line(fp, s, "paths", "log", s->log);
 }

@@ -100,6 +100,56 @@ expect 0 "rule slow: its pattern hit a PCRE2 limit" \
 expect 0 "slow  *0  (1 replies at a PCRE2 limit: not matched)" \
     "and counted in the report" -- -c "$tmp/slow.conf" replay pcaps/rbl.pcap
 
+# replay on a terminal: a progress line for a capture that takes more
+# than a second, cleared at the end; none with --json. The capture
+# (20,000 copies of relay.pcap's frames) arrives through a pipe with a
+# pause in the middle, so that it takes longer than a second; script(1)
+# gives replay a terminal.
+if command -v script >/dev/null 2>&1; then
+	python3 - "$tmp/many.pcap" <<'PY'
+import sys
+d = open("pcaps/relay.pcap", "rb").read()
+hdr, recs, o = d[:24], [], 24
+while o + 16 <= len(d):
+    n = int.from_bytes(d[o + 8:o + 12], "little")
+    recs.append(d[o:o + 16 + n])
+    o += 16 + n
+out = open(sys.argv[1], "wb")
+out.write(hdr)
+for i in range(20000):
+    out.write(recs[i % len(recs)])
+PY
+	half=$(( $(wc -c <"$tmp/many.pcap") / 2 ))
+	slow() {
+		script -qec "sh -c '(head -c $half $tmp/many.pcap; sleep 1.5; \
+		    tail -c +$((half + 1)) $tmp/many.pcap) | $WB replay $1 -'" \
+		    /dev/null >"$tmp/tty.out" 2>&1
+	}
+	n=$((n + 1))
+	if slow "" && grep -q "packets/s, [0-9]* sessions" "$tmp/tty.out" &&
+	    grep -q "$(printf '\r\033\\[K')" "$tmp/tty.out"; then
+		echo "ok $n - replay on a terminal shows and clears a progress line"
+	else
+		echo "not ok $n - replay on a terminal shows and clears a progress line"
+		od -c "$tmp/tty.out" | head -5 | sed 's/^/    /'
+		fails=$((fails + 1))
+	fi
+	n=$((n + 1))
+	if slow --json && ! grep -q "packets/s" "$tmp/tty.out"; then
+		echo "ok $n - no progress line with --json"
+	else
+		echo "not ok $n - no progress line with --json"
+		fails=$((fails + 1))
+	fi
+	n=$((n + 1))
+	if $WB replay "$tmp/many.pcap" 2>&1 | grep -q "packets/s"; then
+		echo "not ok $n - no progress line when stderr is not a terminal"
+		fails=$((fails + 1))
+	else
+		echo "ok $n - no progress line when stderr is not a terminal"
+	fi
+fi
+
 # watch without the privileges it needs says which are missing.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	cp "$WB" "$tmp/wb" && chmod 755 "$tmp" "$tmp/wb"

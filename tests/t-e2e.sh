@@ -344,6 +344,7 @@ start_wb() {
 	_log=$D/$1
 	shift
 	ip netns exec "$S" "$WB" watch -i vs -o "firewall.backend=$BACKEND" \
+	    -o paths.log=stderr \
 	    -o "paths.state=$D/state" -o "paths.socket=$D/sock" \
 	    -o "paths.events=$D/events.jsonl" "$@" >"$_log" 2>&1 &
 	WBPID=$!
