@@ -396,7 +396,8 @@ loop(struct watch *w, struct opts *o)
 		if (n > 0 && (pfd[1].revents & POLLIN) &&
 		    host_watch_changed(w->hostfd))
 			own_addresses(w);
-		if (n > 0)
+		/* Also on a timeout: a client's deadline may have come. */
+		if (n >= 0)
 			control_serve(w->ctl, pfd + base, nc);
 		/* On time, packets or not. */
 		now = watch_now();
