@@ -56,6 +56,31 @@ int	 ban_rec_parse(char *line, bool want_crc, enum ban_rec_kind *k,
 /* CRC-32 of len bytes, as zlib's crc32() would give it. */
 uint32_t ban_crc32(const void *data, size_t len);
 
+/* fsutil.c: path + suffix (malloc'ed; NULL out of memory). */
+char	*ban_path_suffixed(const char *path, const char *suffix);
+/* All len bytes to fd; -1 with errno. */
+int	 ban_write_all(int fd, const char *buf, size_t len);
+/*
+ * path replaced by buf through path.tmp: write, fsync, rename, fsync of
+ * the directory. 0, or -1 with a log line (path then untouched).
+ */
+int	 ban_replace_file(const char *path, const char *buf, size_t len);
+
+/* longbans.c: bans past a kernel's timeout ceiling, to re-arm. */
+#define BAN_LONG_BUCKETS	1024
+struct ban_long;
+struct ban_longs {
+	struct ban_long	*b[BAN_LONG_BUCKETS];
+	size_t		 n;
+};
+/* Remembers b (its real expiry) as armed in the kernel until armed. */
+int	 ban_longs_set(struct ban_longs *l, const struct ban *b, wb_usec armed);
+void	 ban_longs_forget(struct ban_longs *l, const struct ban *b);
+/* fn(arg, copy) for each one armed until before or earlier; how many. */
+size_t	 ban_longs_due(struct ban_longs *l, wb_usec before,
+	    void (*fn)(void *, const struct ban *), void *arg);
+void	 ban_longs_clear(struct ban_longs *l);
+
 /* A journal shorter than this is never compacted. */
 #define BAN_JOURNAL_MIN	100000
 

@@ -19,7 +19,7 @@ struct conn {
 	struct engine		*e;
 	struct sniff_conn	*sc;
 	struct smtp_session	*smtp;
-	struct conn		*prev, *next;	/* e->conns */
+	LIST_ENTRY(conn)	 link;		/* e->conns */
 };
 
 size_t
@@ -142,10 +142,7 @@ on_open(void *arg, struct sniff_conn *sc, wb_usec ts)
 	}
 	c->e = e;
 	c->sc = sc;
-	c->next = e->conns;
-	if (e->conns != NULL)
-		e->conns->prev = c;
-	e->conns = c;
+	LIST_INSERT_HEAD(&e->conns, c, link);
 	e->nconns++;
 	e->st.sessions++;
 	if (e->tick != NULL)
@@ -185,12 +182,7 @@ on_close(void *arg, struct sniff_conn *sc, enum sniff_close how, wb_usec ts)
 	if (e->ev != NULL)
 		events_session(e->ev, sc, sum, how, ts);
 	smtp_session_free(c->smtp);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		e->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	e->nconns--;
 	free(c);
 	sc->user = NULL;
@@ -203,8 +195,8 @@ engine_foreach_client(struct engine *e, const struct wb_addr *net, int bits,
 	struct conn *c, *next;
 	size_t n = 0;
 
-	for (c = e->conns; c != NULL; c = next) {
-		next = c->next;		/* fn may close c */
+	for (c = LIST_FIRST(&e->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, link);	/* fn may close c */
 		if (wb_addr_in(&c->sc->client, net, bits)) {
 			fn(arg, c->sc);
 			n++;

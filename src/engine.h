@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/queue.h>
 
 #include "addr.h"
 #include "smtp.h"
@@ -49,7 +50,7 @@ struct engine {
 	/* Called with the packet time before each chunk (may be NULL). */
 	void		(*tick)(void *arg, wb_usec now);
 	void		*tick_arg;
-	struct conn	*conns;		/* open connections, for kill */
+	LIST_HEAD(, conn) conns;	/* open connections, for kill */
 	size_t		 nconns;
 };
 
