@@ -97,6 +97,17 @@ tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config.c src/config.h \
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ tests/fuzz/fuzz_config.c src/config.c -lm
+# libFuzzer over the ban state's readers (records, snapshot, journal).
+tests/fuzz/fuzz_state: tests/fuzz/fuzz_state.c $(wildcard bans/*.c) $(HDRS)
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ tests/fuzz/fuzz_state.c $(wildcard bans/*.c) $(FW_LIBS) \
+	    -lpthread
+fuzz-state: tests/fuzz/fuzz_state
+	mkdir -p tests/fuzz/corpus-state
+	tests/fuzz/fuzz_state -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -print_final_stats=1 tests/fuzz/corpus-state tests/fuzz/seeds-state
+
 fuzz-config: tests/fuzz/fuzz_config
 	mkdir -p tests/fuzz/corpus-config
 	tests/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
@@ -114,7 +125,8 @@ clean-objs:
 	rm -f src/*.o smtp/*.o sniffer/*.o bans/*.o wireban $(CHECKS)
 
 clean: clean-objs
-	rm -rf build-asan tests/fuzz/fuzz_smtp tests/fuzz/fuzz_config
+	rm -rf build-asan tests/fuzz/fuzz_smtp tests/fuzz/fuzz_config \
+	    tests/fuzz/fuzz_state
 
-.PHONY: all setup checks test asan fuzz fuzz-config run bench clean \
+.PHONY: all setup checks test asan fuzz fuzz-config fuzz-state run bench clean \
 	clean-objs

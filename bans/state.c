@@ -191,6 +191,7 @@ read_file(struct ban_state *s, struct ban_policy *p, bool journal,
 		return errno == ENOENT ? 0 : -1;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		size_t len = strlen(line);
+		off_t prev = pos;
 		enum ban_rec_kind k;
 		const char *why = "";
 		struct ban b;
@@ -198,14 +199,33 @@ read_file(struct ban_state *s, struct ban_policy *p, bool journal,
 		int rc, version, used = 0;
 
 		lineno++;
-		pos += (off_t)len;
+		pos = ftello(f);
+		if ((off_t)len != pos - prev) {
+			size_t got = (size_t)(pos - prev);
+			int c;
+
+			/* A NUL byte in the line: not text of ours. Skip the
+			 * rest of it unless fgets stopped at its newline. */
+			if (got == 0 || got >= sizeof(line) ||
+			    line[got - 1] != '\n')
+				while ((c = getc(f)) != EOF && c != '\n')
+					;
+			pos = ftello(f);
+			if (!header)
+				break;
+			ban_log(BAN_LOG_ERR, "%s:%lu: NUL byte, skipped", path,
+			    lineno);
+			st->bad++;
+			good = pos;
+			continue;
+		}
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
 			int c;
 
 			/* Too long to be ours: skip to the end of the line. */
 			while ((c = getc(f)) != EOF && c != '\n')
-				pos++;
-			pos += c == '\n';
+				;
+			pos = ftello(f);
 			if (!header)
 				break;
 			ban_log(BAN_LOG_ERR, "%s:%lu: line too long, skipped",
@@ -567,7 +587,8 @@ ban_state_save(struct ban_state *s, const struct ban_policy *p)
 		free(c.v);
 		return -1;
 	}
-	rc = ban_state_compact(s, c.v, nact, c.v + nact, c.n - nact);
+	rc = ban_state_compact(s, c.v, nact, c.v != NULL ? c.v + nact : NULL,
+	    c.n - nact);
 	free(c.v);
 	return rc;
 }
