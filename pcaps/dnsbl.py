@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """dnsbl.py: a tiny authoritative DNS server for the test blocklists.
 
-make-pcaps.sh runs it inside the capture namespace on 127.0.0.1:53 (UDP),
-and /etc/netns/<ns>/resolv.conf points exim's resolver at it.  exim's
+make-pcaps.sh runs it in the mail host's namespace on 127.0.0.1:53 (UDP,
+on that namespace's loopback, so DNS never shows in the captures), and
+/etc/netns/<ns>/resolv.conf points exim's resolver at it.  exim's
 `dnslists` condition then does real DNS: an A query for the reversed
 address under the zone, and a TXT query for $dnslist_text.  This way the
 "black list" replies in the captures carry exim's own formatting instead
 of a faked text.  An IPv4 address is reversed by its four octets, an IPv6
 address by its 32 hex nibbles, as exim looks it up (spec chapter 44,
-"DNS lists and IPv6": fd77::12 is
-2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.7.d.f.ZONE).
+"DNS lists and IPv6": 2001:db8::12 is
+2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ZONE;
+192.0.2.13 is 13.2.0.192.ZONE).
 
 Usage: dnsbl.py LISTEN_ADDR ZONE CLIENT_IP TXT [ZONE CLIENT_IP TXT ...]
 
