@@ -20,14 +20,6 @@ struct conn {
 	struct conn		*prev, *next;	/* e->conns */
 };
 
-static const char *const close_names[] = {
-	[SNIFF_CLOSE_FIN] = "fin",
-	[SNIFF_CLOSE_RST] = "rst",
-	[SNIFF_CLOSE_TIMEOUT] = "timeout",
-	[SNIFF_CLOSE_EOF] = "eof",
-	[SNIFF_CLOSE_EVICTED] = "evicted",
-};
-
 size_t
 engine_rule_index(const struct engine *e, const struct smtp_rule_info *r)
 {
@@ -116,6 +108,13 @@ on_reply(struct conn *c, const struct smtp_event *ev)
 	}
 }
 
+/*
+ * Busy, for the sniffer's eviction order: the client sent a command (or
+ * ended a message) and the server has not replied since. Pipelined
+ * commands answered in separate segments look idle between replies;
+ * an attacker cannot look busy for longer than the server takes to
+ * reply to it.
+ */
 static void
 on_smtp(const struct smtp_event *ev, void *arg)
 {
@@ -123,10 +122,19 @@ on_smtp(const struct smtp_event *ev, void *arg)
 	struct engine *e = c->e;
 
 	switch (ev->type) {
+	case SMTP_EV_COMMAND:
+		sniff_conn_set_busy(c->sc, true);
+		break;
+	case SMTP_EV_DATA_END:
+		if (ev->cmd == SMTP_CMD_EOM)
+			sniff_conn_set_busy(c->sc, true);
+		break;
 	case SMTP_EV_REPLY:
+		sniff_conn_set_busy(c->sc, false);
 		on_reply(c, ev);
 		break;
 	case SMTP_EV_TLS:
+		sniff_conn_set_busy(c->sc, false);
 		e->st.tls_sessions++;
 		break;
 	case SMTP_EV_ANOMALY:
@@ -210,9 +218,7 @@ on_close(void *arg, struct sniff_conn *sc, enum sniff_close how, wb_usec ts)
 		fprintf(e->json, ",\"tls\":\"%s\",\"commands\":%u,"
 		    "\"replies\":%u,\"rejects\":%u,\"closed\":\"%s\"}\n",
 		    smtp_tls_name(sum->tls), sum->commands, sum->replies,
-		    sum->rejects,
-		    (unsigned)how < sizeof(close_names) / sizeof(close_names[0])
-		    ? close_names[how] : "?");
+		    sum->rejects, sniff_close_str(how));
 	}
 	smtp_session_free(c->smtp);
 	if (c->prev != NULL)

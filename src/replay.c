@@ -127,7 +127,9 @@ add_stats(struct sniff_stats *sum, const struct sniff_stats *st)
 	sum->ipv4 += st->ipv4;
 	sum->skipped += st->skipped;
 	sum->ipv6 += st->ipv6;
-	sum->ipv6_smtp += st->ipv6_smtp;
+	sum->ipv6_frags += st->ipv6_frags;
+	sum->ipv6_uninspected += st->ipv6_uninspected;
+	sum->reserved4 += st->reserved4;
 	sum->other += st->other;
 	sum->malformed += st->malformed;
 	sum->badsum += st->badsum;
@@ -161,13 +163,17 @@ report_packets(const struct sniff_stats *st, int nfiles, int nbad)
 	if (nbad > 0)
 		printf(", %d with errors", nbad);
 	printf("\nPackets:  %llu read\n"
-	    "          %llu IPv4 on the SMTP ports, inspected; %llu other IPv4\n"
-	    "          %llu IPv6 not inspected (%llu on the SMTP ports): "
-	    "libnids is IPv4 only\n"
+	    "          %llu IPv4 and %llu IPv6 on the SMTP ports, inspected "
+	    "(and %llu IPv6 fragments); %llu other IP\n"
+	    "          %llu IPv6 not inspected (AH, ESP, too big), "
+	    "%llu IPv4 from or to 240/4\n"
 	    "          %llu other, %llu malformed, %llu cut by the snaplen\n",
 	    (unsigned long long)st->packets,
-	    (unsigned long long)st->ipv4, (unsigned long long)st->skipped,
-	    (unsigned long long)st->ipv6, (unsigned long long)st->ipv6_smtp,
+	    (unsigned long long)st->ipv4, (unsigned long long)st->ipv6,
+	    (unsigned long long)st->ipv6_frags,
+	    (unsigned long long)st->skipped,
+	    (unsigned long long)st->ipv6_uninspected,
+	    (unsigned long long)st->reserved4,
 	    (unsigned long long)st->other, (unsigned long long)st->malformed,
 	    (unsigned long long)st->truncated);
 	if (st->badsum > 0)

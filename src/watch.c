@@ -212,8 +212,9 @@ status(struct watch *w, FILE *fp)
 	fprintf(fp, "libnids:    %llu streams evicted (table full), %llu "
 	    "idle timed out\n", (unsigned long long)st.evictions,
 	    (unsigned long long)st.timeouts);
-	fprintf(fp, "IPv6:       %llu packets not inspected (libnids is "
-	    "IPv4 only)\n", (unsigned long long)st.ipv6);
+	fprintf(fp, "IPv6:       %llu packets inspected, %llu not (AH, ESP, "
+	    "too big)\n", (unsigned long long)st.ipv6,
+	    (unsigned long long)st.ipv6_uninspected);
 	fprintf(fp, "firewall:   %s", w->b.backend->name);
 	if (strcmp(w->b.backend->name, "iptables") == 0)
 		fprintf(fp, ", chain %s: see `iptables-legacy -S %s` (libiptc "
