@@ -77,6 +77,14 @@ conv_init6(struct conv *v, enum pcapw_link link, bool ng)
 	memcpy(v->sip, s6, 16);
 }
 
+void
+conv_join(struct conv *v, const struct conv *host)
+{
+	ck_assert_int_eq(fclose(v->cap.f), 0);
+	unlink(v->cap.path);
+	v->cap = host->cap;
+}
+
 size_t
 conv_packet(struct conv *v, uint8_t *ip, bool from_client, uint8_t flags,
     uint32_t seq, uint32_t ack, const void *data, size_t len)
@@ -92,10 +100,11 @@ conv_packet(struct conv *v, uint8_t *ip, bool from_client, uint8_t flags,
 	const uint8_t *dst = from_client ? v->sip : v->cip;
 	size_t n;
 
-	if (flags & F_SYN) {
+	if ((flags & F_SYN) || v->opts_all) {
 		t.opts = v->opts[side];
 		t.optlen = v->optlen[side];
 	}
+	t.win = v->win[side];
 	if (v->af == 4) {
 		n = pcapw_ip4_tcp(ip, src, dst, &t);
 		if (v->badsum[side])
@@ -119,7 +128,7 @@ conv_frame(struct conv *v, const uint8_t *ip, size_t len)
 
 	cap_write(&v->cap, v->t, f, v->cut > 0 && v->cut < n ? v->cut : n, n);
 	v->cut = 0;
-	v->t += 1000;
+	v->t += v->step > 0 ? v->step : 1000;
 	v->npkts++;
 }
 
@@ -401,8 +410,8 @@ run(const char *path, const struct sniff_config *cfg, struct sniff_stats *st,
 	if ((s = sniff_open_file(cfg, path, &H, err, errlen)) == NULL)
 		return -2;
 	R.s = s;
-	while ((n = sniff_dispatch(s, -1, err, errlen)) > 0)
-		;
+	while ((n = sniff_dispatch(s, 1, err, errlen)) > 0)
+		sniff_get_stats(s, &R.last);
 	sniff_get_stats(s, st);
 	sniff_close(s);
 	R.s = NULL;

@@ -49,8 +49,11 @@ struct conv {
 	wb_usec		 t;
 	bool		 badsum[2];	/* corrupt TCP sums: [0] client */
 	bool		 ipsum0[2];	/* zero IPv4 header sums */
-	const uint8_t	*opts[2];	/* TCP options on SYN / SYN-ACK */
+	const uint8_t	*opts[2];	/* TCP options: [0] client's */
 	size_t		 optlen[2];
+	bool		 opts_all;	/* on every segment, not SYNs only */
+	uint16_t	 win[2];	/* advertised windows; 0: 65535 */
+	wb_usec		 step;		/* time between frames; 0: 1 ms */
 	size_t		 cut;		/* next packet: caplen */
 	size_t		 npkts;
 };
@@ -58,6 +61,8 @@ struct conv {
 /* 10.0.0.1:40000 -> 10.0.0.2:25 (af 4), 2001:db8::1 -> 2001:db8::2. */
 void	 conv_init(struct conv *v, enum pcapw_link link, bool ng);
 void	 conv_init6(struct conv *v, enum pcapw_link link, bool ng);
+/* v writes into host's capture file from now on (its own is removed). */
+void	 conv_join(struct conv *v, const struct conv *host);
 /* The IP packet of one segment, with v's sums applied; its length. */
 size_t	 conv_packet(struct conv *v, uint8_t *ip, bool from_client,
 	    uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
@@ -103,6 +108,7 @@ struct rec {
 			    enum sniff_dir, const uint8_t *, size_t);
 	bool		 kill_on_data;
 	int		 kill_rc;
+	struct sniff_stats last;	/* after the last packet, before EOF */
 };
 extern struct rec R;
 extern const struct sniff_handlers H;
@@ -116,7 +122,9 @@ struct rconn *rec_by_cport(uint16_t cport);
 void	 small_defaults(struct sniff_config *c);
 /*
  * Runs the sniffer over path. Returns what the last dispatch returned
- * (0 or -1), or -2 when the open failed; err holds the message.
+ * (0 or -1), or -2 when the open failed; err holds the message. st: the
+ * counters at the end; R.last: after the last packet, before the end of
+ * the file closed everything (gauges still up).
  */
 int	 run(const char *path, const struct sniff_config *cfg,
 	    struct sniff_stats *st, char *err, size_t errlen);
