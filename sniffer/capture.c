@@ -321,13 +321,17 @@ usec(const struct timeval *tv)
 }
 
 /* What packet time ends, as of now. Not from inside libnids. */
-static void
+static inline void
 expire(struct sniff *s, wb_usec now)
 {
-	sniff_cx_expire(s, now);
-	sniff_cx_release(s, now);
-	sniff_gate_expire(s, now);
-	sniff_frag6_expire(&s->frag6, now);
+	if (s->nconns > 0)
+		sniff_cx_tick(s, now);
+	/* Per frame: the heads are looked at here, the calls are rare. */
+	if (s->gate.head != NULL &&
+	    now - s->gate.head->last >= s->cfg.handshake_timeout)
+		sniff_gate_expire(s, now);
+	if (s->frag6.head != NULL)
+		sniff_frag6_expire(&s->frag6, now);
 }
 
 /* Checksums are to be verified: not off, not switched off by auto. */

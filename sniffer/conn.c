@@ -223,6 +223,7 @@ sniff_cx_new(struct sniff *s, struct tcp_stream *ts, bool v6)
 	return x;
 }
 
+/* Every packet: to the tail of its list, without the general cases. */
 void
 sniff_cx_touch(struct sniff *s, struct sniff_cx *x)
 {
@@ -230,12 +231,25 @@ sniff_cx_touch(struct sniff *s, struct sniff_cx *x)
 
 	x->last = s->now;
 	x->stream->ts = (long)(s->now / WB_USEC_PER_SEC);
-	if (x != l->tail) {
-		unlink_cx(s, x);
-		append_cx(s, x);
-	} else if (l->rel == NULL) {
-		l->rel = x;	/* the tail, released, active again */
+	if (x == l->tail) {
+		if (l->rel == NULL)
+			l->rel = x;	/* the tail, released, active again */
+		return;
 	}
+	/* Not the tail: x->next exists. */
+	if (l->rel == x)
+		l->rel = x->next;
+	if (x->prev != NULL)
+		x->prev->next = x->next;
+	else
+		l->head = x->next;
+	x->next->prev = x->prev;
+	x->prev = l->tail;
+	x->next = NULL;
+	l->tail->next = x;
+	l->tail = x;
+	if (l->rel == NULL)
+		l->rel = x;
 }
 
 void
@@ -332,25 +346,22 @@ release_half(struct half_stream *h)
  * RELEASE_IDLE gets its buffers freed (libnids allocates new ones when
  * data comes: add2buf tests data == NULL). Each list's rel walks it:
  * everything before it was released since its last activity, so each
- * packet costs a look at one connection. Freeing after every delivery
- * instead cost a malloc and a free per segment (9% of a replay). Not
- * from inside libnids.
+ * packet costs a look at one connection per list. Freeing after every
+ * delivery instead cost a malloc and a free per segment (9% of a
+ * replay). Not from inside libnids.
  */
-void
-sniff_cx_release(struct sniff *s, wb_usec now)
+static void
+release_list(struct sniff_lru *l, wb_usec now)
 {
 	struct sniff_cx *x;
-	int i;
 
-	for (i = 0; i < 2; i++)
-		while ((x = s->lru[i].rel) != NULL &&
-		    now - x->last >= RELEASE_IDLE) {
-			if (x->stream != NULL) {
-				release_half(&x->stream->client);
-				release_half(&x->stream->server);
-			}
-			s->lru[i].rel = x->next;
+	while ((x = l->rel) != NULL && now - x->last >= RELEASE_IDLE) {
+		if (x->stream != NULL) {
+			release_half(&x->stream->client);
+			release_half(&x->stream->server);
 		}
+		l->rel = x->next;
+	}
 }
 
 /* The least recently active of the two heads. */
@@ -366,19 +377,27 @@ oldest(struct sniff *s)
 	return b->last < a->last ? b : a;
 }
 
-/* Not from inside libnids: it frees streams libnids may be using. */
+/*
+ * Packet time is now: idle connections close (idle_timeout), idle
+ * buffers go (RELEASE_IDLE). Once per frame, hence the few loads when
+ * nothing is due. Not from inside libnids: it frees streams libnids may
+ * be using.
+ */
 void
-sniff_cx_expire(struct sniff *s, wb_usec now)
+sniff_cx_tick(struct sniff *s, wb_usec now)
 {
 	struct sniff_cx *x;
 
-	if (s->cfg.idle_timeout <= 0 || s->in_nids)
-		return;
-	while ((x = oldest(s)) != NULL &&
-	    now - x->last >= s->cfg.idle_timeout) {
-		s->st.timeouts++;
-		sniff_cx_drop(s, x, SNIFF_CLOSE_TIMEOUT);
-	}
+	if (s->cfg.idle_timeout > 0)
+		while ((x = oldest(s)) != NULL &&
+		    now - x->last >= s->cfg.idle_timeout) {
+			s->st.timeouts++;
+			sniff_cx_drop(s, x, SNIFF_CLOSE_TIMEOUT);
+		}
+	if (s->lru[0].rel != NULL)
+		release_list(&s->lru[0], now);
+	if (s->lru[1].rel != NULL)
+		release_list(&s->lru[1], now);
 }
 
 /* Least recently active first: the same capture closes the same way. */

@@ -197,9 +197,9 @@ sniff_gate_syn(struct sniff *s, const struct sniff_seg *g,
 	if (!sniff_watched(&s->cfg, g->dport, &server))
 		return;
 	if ((h = find(s, g->src, g->dst, g->sport, g->dport)) != NULL) {
-		if (h->syn_seq != g->seq)
+		if (h->syn_seq != SEG_SEQ(g))
 			h->synack_len = 0;	/* another ISN: start over */
-		h->syn_seq = g->seq;
+		h->syn_seq = SEG_SEQ(g);
 		store(h->syn, &h->syn_len, g);
 		renew(s, h);
 		return;
@@ -220,7 +220,7 @@ sniff_gate_syn(struct sniff *s, const struct sniff_seg *g,
 	h->sip = g->dst;
 	h->cport = g->sport;
 	h->sport = g->dport;
-	h->syn_seq = g->seq;
+	h->syn_seq = SEG_SEQ(g);
 	store(h->syn, &h->syn_len, g);
 	h->v6 = g->v6;
 	if (h->v6) {
@@ -244,9 +244,9 @@ sniff_gate_synack(struct sniff *s, const struct sniff_seg *g)
 	struct sniff_hs *h;
 
 	if ((h = find(s, g->dst, g->src, g->dport, g->sport)) == NULL ||
-	    g->ack != h->syn_seq + 1)
+	    SEG_ACK(g) != h->syn_seq + 1)
 		return;
-	h->synack_seq = g->seq;
+	h->synack_seq = SEG_SEQ(g);
 	store(h->synack, &h->synack_len, g);
 	renew(s, h);
 }
@@ -263,8 +263,8 @@ sniff_gate_ack(struct sniff *s, const struct sniff_seg *g,
 	struct sniff_hs *h, copy;
 
 	if ((h = find(s, g->src, g->dst, g->sport, g->dport)) == NULL ||
-	    h->synack_len == 0 || g->ack != h->synack_seq + 1 ||
-	    g->seq != h->syn_seq + 1)
+	    h->synack_len == 0 || SEG_ACK(g) != h->synack_seq + 1 ||
+	    SEG_SEQ(g) != h->syn_seq + 1)
 		return false;
 	copy = *h;
 	drop(s, h, false);
@@ -290,13 +290,13 @@ sniff_gate_rst(struct sniff *s, const struct sniff_seg *g)
 	struct sniff_hs *h;
 
 	if ((h = find(s, g->dst, g->src, g->dport, g->sport)) != NULL) {
-		if (((g->flags & TH_ACK_) && g->ack == h->syn_seq + 1) ||
-		    (h->synack_len > 0 && g->seq == h->synack_seq + 1))
+		if (((g->flags & TH_ACK_) && SEG_ACK(g) == h->syn_seq + 1) ||
+		    (h->synack_len > 0 && SEG_SEQ(g) == h->synack_seq + 1))
 			drop(s, h, true);
 		return;
 	}
 	if ((h = find(s, g->src, g->dst, g->sport, g->dport)) != NULL &&
-	    g->seq == h->syn_seq + 1)
+	    SEG_SEQ(g) == h->syn_seq + 1)
 		drop(s, h, true);
 }
 

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sniffer.h"
 
@@ -38,12 +39,15 @@ struct tcp_stream;
 #define TH_RST_	0x04
 #define TH_ACK_	0x10
 
-/* hash.c: SipHash-1-3 under a key drawn when the sniffer opens. */
+/* hash.c: keyed hashes under a key drawn when the sniffer opens. */
 struct sniff_hkey {
 	uint64_t	 k0, k1;
+	uint32_t	 nh[4];		/* NH's, derived from k0, k1 */
 };
 void	 sniff_hkey_init(struct sniff_hkey *k);
+void	 sniff_hkey_set(struct sniff_hkey *k, uint64_t k0, uint64_t k1);
 uint64_t sniff_siphash(const struct sniff_hkey *k, const void *p, size_t n);
+uint32_t sniff_hash16(const struct sniff_hkey *k, const uint8_t *p);
 
 /* map6.c: IPv6 address <-> synthetic IPv4 address in 240.0.0.0/4. */
 struct sniff_m6e;
@@ -65,7 +69,13 @@ uint32_t sniff_map6_ref(struct sniff_map6 *m, const uint8_t *a6);
 void	 sniff_map6_hold(struct sniff_map6 *m, uint32_t a4);
 void	 sniff_map6_unref(struct sniff_map6 *m, uint32_t a4);
 const uint8_t *sniff_map6_addr(const struct sniff_map6 *m, uint32_t a4);
-bool	 sniff_synthetic(const uint8_t *a4);
+
+/* An address in 240.0.0.0/4: lent to IPv6, or a real one to drop. */
+static inline bool
+sniff_synthetic(const uint8_t *a4)
+{
+	return (a4[0] & 0xf0) == 0xf0;
+}
 
 /* frag6.c: IPv6 fragment reassembly (RFC 8200, RFC 5722). */
 struct sniff_dg6;
@@ -161,11 +171,13 @@ struct sniff_seg {
 	size_t		 thl;		/* TCP header length */
 	uint32_t	 src, dst;	/* as in ip: network order */
 	uint16_t	 sport, dport;	/* host order */
-	uint32_t	 seq, ack;
 	uint8_t		 flags;
 	bool		 v6;		/* src, dst are synthetic */
 	const uint8_t	*src6, *dst6;	/* the real ones, when v6 */
 };
+/* Sequence and acknowledgment numbers: only the gate needs them. */
+#define SEG_SEQ(g)	sniff_rd32((g)->th + 4)
+#define SEG_ACK(g)	sniff_rd32((g)->th + 8)
 
 struct sniff {
 	struct sniff_config	 cfg;
@@ -273,8 +285,33 @@ void	 sniff_v6_in(struct sniff *s, const uint8_t *p, size_t caplen,
 
 /* tcp.c: where a segment goes. */
 void	 sniff_tcp_in(struct sniff *s, struct sniff_seg *g);
-void	 sniff_seg_fill(struct sniff_seg *g, const uint8_t *ip, size_t len,
-	    size_t hl, size_t thl);
+
+static inline uint32_t
+sniff_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ip holds len checked bytes: an IPv4 header of hl, TCP header of thl. */
+static inline void
+sniff_seg_fill(struct sniff_seg *g, const uint8_t *ip, size_t len, size_t hl,
+    size_t thl)
+{
+	const uint8_t *th = ip + hl;
+
+	g->ip = ip;
+	g->len = len;
+	g->th = th;
+	g->thl = thl;
+	memcpy(&g->src, ip + 12, 4);
+	memcpy(&g->dst, ip + 16, 4);
+	g->sport = (uint16_t)(th[0] << 8 | th[1]);
+	g->dport = (uint16_t)(th[2] << 8 | th[3]);
+	g->flags = th[13];
+	g->v6 = false;
+	g->src6 = g->dst6 = NULL;
+}
 
 /* gate.c: handshakes until the client's ACK. */
 void	 sniff_gate_syn(struct sniff *s, const struct sniff_seg *g,
@@ -307,8 +344,7 @@ void	 sniff_cx_end(struct sniff *s, struct sniff_cx *x,
 void	 sniff_cx_drop(struct sniff *s, struct sniff_cx *x,
 	    enum sniff_close how);
 void	 sniff_cx_make_room(struct sniff *s);
-void	 sniff_cx_expire(struct sniff *s, wb_usec now);
-void	 sniff_cx_release(struct sniff *s, wb_usec now);
+void	 sniff_cx_tick(struct sniff *s, wb_usec now);
 void	 sniff_cx_end_all(struct sniff *s, enum sniff_close how);
 
 /* kill.c: RSTs. */

@@ -17,7 +17,7 @@
  * set to twice their sum, and the table never holds more.
  *
  * IPv6 addresses are the attacker's to choose: the lookup hash is keyed
- * (hash.c). Entries live in chunks made on first use, so a sniffer that
+ * (hash.c: NH, twice per IPv6 packet). Entries live in chunks made on first use, so a sniffer that
  * never sees IPv6 costs nothing here.
  */
 #include <arpa/inet.h>
@@ -66,12 +66,6 @@ sniff_map6_fini(struct sniff_map6 *m)
 	m->n = m->used = m->fhead = m->ftail = 0;
 }
 
-bool
-sniff_synthetic(const uint8_t *a4)
-{
-	return (a4[0] & 0xf0) == 0xf0;
-}
-
 static struct sniff_m6e *
 entry(const struct sniff_map6 *m, uint32_t i)
 {
@@ -81,7 +75,7 @@ entry(const struct sniff_map6 *m, uint32_t i)
 static uint32_t
 hash6(const struct sniff_map6 *m, const uint8_t *a6)
 {
-	return (uint32_t)sniff_siphash(&m->key, a6, 16);
+	return sniff_hash16(&m->key, a6);
 }
 
 /* Buckets: half the cap (a chain of two at worst), at least 1024. */

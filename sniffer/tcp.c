@@ -18,33 +18,10 @@
 
 #include "internal.h"
 
-static uint32_t
-rd32(const uint8_t *p)
+static bool
+from_client(const struct sniff_cx *x, const struct sniff_seg *g)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-/* ip holds len checked bytes: an IPv4 header of hl, TCP header of thl. */
-void
-sniff_seg_fill(struct sniff_seg *g, const uint8_t *ip, size_t len, size_t hl,
-    size_t thl)
-{
-	const uint8_t *th = ip + hl;
-
-	g->ip = ip;
-	g->len = len;
-	g->th = th;
-	g->thl = thl;
-	memcpy(&g->src, ip + 12, 4);
-	memcpy(&g->dst, ip + 16, 4);
-	g->sport = (uint16_t)(th[0] << 8 | th[1]);
-	g->dport = (uint16_t)(th[2] << 8 | th[3]);
-	g->seq = rd32(th + 4);
-	g->ack = rd32(th + 8);
-	g->flags = th[13];
-	g->v6 = false;
-	g->src6 = g->dst6 = NULL;
+	return g->src == x->cip && g->sport == x->pub.client_port;
 }
 
 void
@@ -52,23 +29,27 @@ sniff_tcp_in(struct sniff *s, struct sniff_seg *g)
 {
 	struct sniff_cx *x = NULL;
 	uint8_t f = g->flags;
-	bool from_client;
 
 	if (s->nconns > 0)
 		x = sniff_cx_find(s, g->src, g->dst, g->sport, g->dport);
 	if (x != NULL) {
-		from_client = g->src == x->cip && g->sport == x->pub.client_port;
+		/* The common case first: a segment, no SYN, nothing pending. */
+		if (!(f & TH_SYN_) && !x->hs_pending) {
+			sniff_cx_touch(s, x);
+			sniff_reasm_feed(s, g);
+			return;
+		}
 		if (f & TH_SYN_) {
 			if (f & TH_RST_)
 				return;
-			if (!(f & TH_ACK_) && from_client)
+			if (!(f & TH_ACK_) && from_client(x, g))
 				sniff_gate_syn(s, g, x);
-			else if ((f & TH_ACK_) && !from_client)
+			else if ((f & TH_ACK_) && !from_client(x, g))
 				sniff_gate_synack(s, g);
 			return;
 		}
-		if (x->hs_pending && from_client && (f & TH_ACK_) &&
-		    !(f & TH_RST_) && sniff_gate_ack(s, g, x))
+		if (from_client(x, g) && (f & TH_ACK_) && !(f & TH_RST_) &&
+		    sniff_gate_ack(s, g, x))
 			return;
 		sniff_cx_touch(s, x);
 		sniff_reasm_feed(s, g);

@@ -321,9 +321,10 @@ cmd_replay(struct settings *s, struct opts *o)
 	if (!o->json)
 		report(&e, &sum, o->nargs, nbad, &r.tally, &r.banner,
 		    o->apply);
-	else if (sum.ipv6 > 0)
+	else if (sum.ipv6_uninspected > 0)
 		fprintf(stderr, "wireban: %llu IPv6 packets not inspected "
-		    "(libnids is IPv4 only)\n", (unsigned long long)sum.ipv6);
+		    "(AH, ESP, too big)\n",
+		    (unsigned long long)sum.ipv6_uninspected);
 	fflush(stdout);
 	free(r.tally.v);
 	free(r.tally.idx);

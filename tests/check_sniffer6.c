@@ -12,6 +12,15 @@
 #include "internal.h"
 #include "sniffrec.h"
 
+static struct sniff_hkey
+key(uint64_t a, uint64_t b)
+{
+	struct sniff_hkey k;
+
+	sniff_hkey_set(&k, a, b);
+	return k;
+}
+
 static const uint8_t A6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 static const uint8_t B6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 
@@ -359,7 +368,7 @@ START_TEST(test_frag6)
 	const struct frag_case *fc = &fcases[_i];
 	static uint8_t out[SNIFF_IP6_DGRAM_MAX];
 	struct sniff_frag6 f;
-	struct sniff_hkey k = { 1, 2 };
+	struct sniff_hkey k = key(1, 2);
 	uint8_t p[256];
 	size_t i, n, nhoff, fhoff, outlen = 0, u = fc->hbh ? 48 : 40;
 	enum sniff_f6 r;
@@ -399,7 +408,7 @@ START_TEST(test_frag6_too_many)
 {
 	static uint8_t out[SNIFF_IP6_DGRAM_MAX], data[1024];
 	struct sniff_frag6 f;
-	struct sniff_hkey k = { 3, 4 };
+	struct sniff_hkey k = key(3, 4);
 	uint8_t p[128];
 	size_t n, i, outlen;
 
@@ -430,7 +439,7 @@ addr6(uint8_t *a, uint32_t i)
 
 START_TEST(test_map6_basics)
 {
-	struct sniff_hkey k = { 5, 6 };
+	struct sniff_hkey k = key(5, 6);
 	struct sniff_map6 m;
 	uint8_t a[16], b[16];
 	uint32_t sa, sb;
@@ -468,7 +477,7 @@ END_TEST
  */
 START_TEST(test_map6_reuse)
 {
-	struct sniff_hkey k = { 7, 8 };
+	struct sniff_hkey k = key(7, 8);
 	struct sniff_map6 m;
 	uint8_t a[16];
 	uint32_t s[4], t;
@@ -497,12 +506,13 @@ START_TEST(test_map6_reuse)
 END_TEST
 
 /*
- * Keyed: 4096 addresses of one /64, differing in their last bits as an
- * attacker's would, spread over 1024 buckets; another key, other places.
+ * The map's hash is keyed: 4096 addresses of one /64, differing in their
+ * last bits as an attacker's would, spread over 1024 buckets; under
+ * another key, in other places.
  */
 START_TEST(test_map6_keyed)
 {
-	struct sniff_hkey k1 = { 9, 10 }, k2 = { 11, 12 };
+	struct sniff_hkey k1 = key(9, 10), k2 = key(11, 12);
 	static int chain[1024];
 	uint8_t a[16];
 	uint32_t i, same = 0;
@@ -510,10 +520,9 @@ START_TEST(test_map6_keyed)
 
 	for (i = 0; i < 4096; i++) {
 		addr6(a, i << 10);	/* the low 10 bits all zero */
-		if (++chain[sniff_siphash(&k1, a, 16) & 1023] > max)
-			max = chain[sniff_siphash(&k1, a, 16) & 1023];
-		if ((sniff_siphash(&k1, a, 16) & 1023) ==
-		    (sniff_siphash(&k2, a, 16) & 1023))
+		if (++chain[sniff_hash16(&k1, a) & 1023] > max)
+			max = chain[sniff_hash16(&k1, a) & 1023];
+		if ((sniff_hash16(&k1, a) & 1023) == (sniff_hash16(&k2, a) & 1023))
 			same++;
 	}
 	ck_assert_int_le(max, 16);	/* 4 on average */
