@@ -2,6 +2,7 @@
 """pcap4to6.py - rewrites the IPv4 of a capture as IPv6, nothing else.
 
   pcap4to6.py IN OUT [--prefix 2001:db8::]
+  pcap4to6.py -d DIR IN... [--prefix 2001:db8::]   DIR/NAME for each IN
 
 Every IPv4 packet carrying TCP or UDP becomes an IPv6 one: the address
 a.b.c.d becomes PREFIX + a.b.c.d in the last 32 bits (a /96, default
@@ -121,20 +122,33 @@ def convert(in_path, out_path, prefix):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("input")
-    ap.add_argument("output")
+    ap.add_argument("-d", dest="dir",
+                    help="write DIR/NAME for every input (one process)")
     ap.add_argument("--prefix", default="2001:db8::",
                     help="the /96 the IPv4 addresses go into")
+    ap.add_argument("-q", action="store_true", help="no counts on stderr")
+    ap.add_argument("files", nargs="+")
     a = ap.parse_args(argv)
     prefix = ipaddress.IPv6Address(a.prefix).packed[:12]
-    try:
-        n, n6 = convert(a.input, a.output, prefix)
-    except (pv.CaptureError, OSError) as e:
-        print("pcap4to6: %s" % e, file=sys.stderr)
-        return 1
-    print("pcap4to6: %s: %d packets, %d rewritten as IPv6"
-          % (a.output, n, n6), file=sys.stderr)
-    return 0
+    if a.dir is not None:
+        pairs = [(f, os.path.join(a.dir, os.path.basename(f)))
+                 for f in a.files]
+    elif len(a.files) == 2:
+        pairs = [(a.files[0], a.files[1])]
+    else:
+        ap.error("IN OUT, or -d DIR IN...")
+    rc = 0
+    for src, dst in pairs:
+        try:
+            n, n6 = convert(src, dst, prefix)
+        except (pv.CaptureError, OSError) as e:
+            print("pcap4to6: %s: %s" % (src, e), file=sys.stderr)
+            rc = 1
+            continue
+        if not a.q:
+            print("pcap4to6: %s: %d packets, %d rewritten as IPv6"
+                  % (dst, n, n6), file=sys.stderr)
+    return rc
 
 
 if __name__ == "__main__":
