@@ -38,8 +38,6 @@ static int	 check_config(const struct sniff_config *, char *, size_t);
 static struct sniff *sniff_new(const struct sniff_config *, const char *,
 		    const struct sniff_handlers *, char *, size_t);
 static int	 start(struct sniff *, pcap_t *, char *, size_t);
-static int	 live_filter(struct sniff *, char *, size_t);
-static int	 port_list(const struct sniff_config *, char *, size_t);
 static wb_usec	 usec(const struct timeval *);
 static void	 at_eof(struct sniff *);
 
@@ -226,7 +224,7 @@ sniff_open_live(const struct sniff_config *c, const char *iface,
 	}
 	if (r > 0)
 		sniff_log("%s: %s", iface, pcap_geterr(p));
-	if (live_filter(s, err, errlen) == -1)
+	if (sniff_live_filter(s, err, errlen) == -1)
 		goto fail;
 	if (pcap_setnonblock(p, 1, ebuf) == -1) {
 		snprintf(err, errlen, "%s: %s", iface, ebuf);
@@ -239,71 +237,6 @@ sniff_open_live(const struct sniff_config *c, const char *iface,
 fail:
 	sniff_close(s);		/* closes p too */
 	return NULL;
-}
-
-/*
- * "P or (vlan and (P or (vlan and P)))" with P the ports (TCP over v4
- * or v6), any IPv4 fragment, which libnids reassembles, and any IPv6
- * packet whose first header is an extension header we walk: a fragment
- * (a later one has no TCP header to match), and TCP behind hop-by-hop,
- * routing, destination options (libpcap's "tcp" looks at the first next
- * header only) or AH (counted). ESP is not: its ports are hidden, and an
- * IPsec tunnel's traffic would all come up for nothing. Each "vlan"
- * moves the offsets of everything after it by one tag, hence the nesting
- * rather than three alternatives side by side. libpcap knows "vlan" on
- * Ethernet only; elsewhere (cooked "any", loopback, raw) P alone.
- */
-static int
-live_filter(struct sniff *s, char *err, size_t errlen)
-{
-	char ports[512], expr[2048];
-	struct bpf_program prog;
-	int n;
-
-	if (port_list(&s->cfg, ports, sizeof(ports)) == -1)
-		goto toolong;
-	n = snprintf(expr, sizeof(expr),
-	    "(%s) or (vlan and ((%s) or (vlan and (%s))))", ports, ports, ports);
-	if (n < 0 || (size_t)n >= sizeof(expr))
-		goto toolong;
-	if (pcap_compile(s->pcap, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == -1 &&
-	    pcap_compile(s->pcap, &prog, ports, 1, PCAP_NETMASK_UNKNOWN) == -1) {
-		snprintf(err, errlen, "%s: filter: %s", s->name,
-		    pcap_geterr(s->pcap));
-		return -1;
-	}
-	if (pcap_setfilter(s->pcap, &prog) == -1) {
-		snprintf(err, errlen, "%s: filter: %s", s->name,
-		    pcap_geterr(s->pcap));
-		pcap_freecode(&prog);
-		return -1;
-	}
-	pcap_freecode(&prog);
-	return 0;
-toolong:
-	snprintf(err, errlen, "%s: filter too long", s->name);
-	return -1;
-}
-
-static int
-port_list(const struct sniff_config *c, char *buf, size_t len)
-{
-	size_t i, off = 0;
-	int n;
-
-	for (i = 0; i < c->nports; i++) {
-		n = snprintf(buf + off, len - off, "tcp port %u or ",
-		    (unsigned)c->ports[i]);
-		if (n < 0 || (size_t)n >= len - off)
-			return -1;
-		off += (size_t)n;
-	}
-	n = snprintf(buf + off, len - off, "(ip and ip[6:2] & 0x3fff != 0) or "
-	    "(ip6 and (ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 44 or "
-	    "ip6[6] == 60 or ip6[6] == 51))");
-	if (n < 0 || (size_t)n >= len - off)
-		return -1;
-	return 0;
 }
 
 static wb_usec

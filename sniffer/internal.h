@@ -347,6 +347,11 @@ void	 sniff_cx_make_room(struct sniff *s);
 void	 sniff_cx_tick(struct sniff *s, wb_usec now);
 void	 sniff_cx_end_all(struct sniff *s, enum sniff_close how);
 
+/* filter.c: the live capture's BPF filter. */
+int	 sniff_filter_expr(const struct sniff_config *c, bool vlan, char *buf,
+	    size_t len);
+int	 sniff_live_filter(struct sniff *s, char *err, size_t errlen);
+
 /* kill.c: RSTs. */
 int	 sniff_kill_open(struct sniff *s);
 void	 sniff_kill_close(struct sniff *s);

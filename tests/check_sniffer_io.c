@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "sniffrec.h"
 
 /* ---------------------------------------------------------------- */
@@ -237,6 +238,114 @@ START_TEST(test_close_str_and_log)
 END_TEST
 
 /* ---------------------------------------------------------------- */
+/* The live filter: what it lets through, compiled as for a device.   */
+
+enum fkind { FK_V4_25, FK_V4_80, FK_V4_FRAG, FK_V4_UDP, FK_V6_25, FK_V6_80,
+	FK_V6_FRAG, FK_V6_HBH, FK_V6_DST, FK_V6_AH, FK_V6_ESP, FK_V6_UDP };
+
+static const struct filter_case {
+	const char	*name;
+	enum pcapw_link	 link;
+	enum fkind	 kind;
+	bool		 pass;
+} fcases[] = {
+	{ "IPv4 TCP 25", PCAPW_ETH, FK_V4_25, true },
+	{ "IPv4 TCP 80", PCAPW_ETH, FK_V4_80, false },
+	{ "IPv4 later fragment", PCAPW_ETH, FK_V4_FRAG, true },
+	{ "IPv4 UDP", PCAPW_ETH, FK_V4_UDP, false },
+	{ "IPv6 TCP 25", PCAPW_ETH, FK_V6_25, true },
+	{ "IPv6 TCP 80", PCAPW_ETH, FK_V6_80, false },
+	{ "IPv6 later fragment", PCAPW_ETH, FK_V6_FRAG, true },
+	{ "IPv6 hop-by-hop, TCP", PCAPW_ETH, FK_V6_HBH, true },
+	{ "IPv6 dest opts, TCP", PCAPW_ETH, FK_V6_DST, true },
+	{ "IPv6 AH", PCAPW_ETH, FK_V6_AH, true },
+	{ "IPv6 ESP", PCAPW_ETH, FK_V6_ESP, false },
+	{ "IPv6 UDP", PCAPW_ETH, FK_V6_UDP, false },
+	{ "802.1Q IPv6 later fragment", PCAPW_VLAN, FK_V6_FRAG, true },
+	{ "QinQ IPv6 TCP 25", PCAPW_QINQ, FK_V6_25, true },
+	{ "QinQ IPv6 TCP 80", PCAPW_QINQ, FK_V6_80, false },
+	{ "QinQ IPv4 later fragment", PCAPW_QINQ, FK_V4_FRAG, true },
+	{ "SLL2 IPv6 later fragment", PCAPW_SLL2, FK_V6_FRAG, true },
+	{ "SLL2 IPv6 TCP 25", PCAPW_SLL2, FK_V6_25, true },
+	{ "SLL2 IPv6 UDP", PCAPW_SLL2, FK_V6_UDP, false },
+	{ "raw IPv6 hop-by-hop, TCP", PCAPW_RAW12, FK_V6_HBH, true },
+};
+#define NFCASES	(int)(sizeof(fcases) / sizeof(fcases[0]))
+
+static size_t
+filter_packet(enum fkind k, uint8_t *ip)
+{
+	static const uint8_t a4[4] = { 10, 0, 0, 1 }, b4[4] = { 10, 0, 0, 2 };
+	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t b6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	struct pcapw_tcp t = { .sport = 40000, .dport = 25, .seq = 1,
+	    .flags = F_SYN };
+	uint8_t seg[64];
+	size_t n;
+
+	if (k == FK_V4_80 || k == FK_V6_80)
+		t.dport = 80;
+	switch (k) {
+	case FK_V4_25:
+	case FK_V4_80:
+	case FK_V4_FRAG:
+	case FK_V4_UDP:
+		n = pcapw_ip4_tcp(ip, a4, b4, &t);
+		if (k == FK_V4_FRAG)
+			pcapw_put16(ip + 6, 3);		/* offset 24, no ports */
+		if (k == FK_V4_UDP)
+			ip[9] = 17;
+		return n;
+	case FK_V6_FRAG:
+		n = pcapw_tcp6(seg, a6, b6, &t);
+		return pcapw_ip6_frag(ip, a6, b6, 6, 1, seg, 8, n - 8, false);
+	case FK_V6_HBH:
+	case FK_V6_DST:
+	case FK_V6_AH:
+		n = pcapw_tcp6(seg + 8, a6, b6, &t);
+		memset(seg, 0, 8);
+		seg[0] = 6;
+		return pcapw_ip6(ip, a6, b6, k == FK_V6_HBH ? 0 : k == FK_V6_DST ?
+		    60 : 51, seg, n + 8);
+	default:
+		n = pcapw_ip6_tcp(ip, a6, b6, &t);
+		if (k == FK_V6_ESP)
+			ip[6] = 50;
+		if (k == FK_V6_UDP)
+			ip[6] = 17;
+		return n;
+	}
+}
+
+START_TEST(test_live_filter)
+{
+	const struct filter_case *fc = &fcases[_i];
+	int af = fc->kind >= FK_V6_25 ? 6 : 4;
+	struct sniff_config cfg;
+	struct bpf_program prog;
+	struct pcap_pkthdr h;
+	uint8_t ip[256], f[300];
+	char expr[4096];
+	pcap_t *p;
+	bool vlan = pcapw_linktype(fc->link) == 1;
+
+	sniff_config_defaults(&cfg);
+	ck_assert_int_eq(sniff_filter_expr(&cfg, vlan, expr, sizeof(expr)), 0);
+	ck_assert_ptr_nonnull(p = pcap_open_dead(pcapw_linktype(fc->link),
+	    65535));
+	ck_assert_msg(pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) ==
+	    0, "%s: %s", fc->name, pcap_geterr(p));
+	memset(&h, 0, sizeof(h));
+	h.caplen = h.len = (bpf_u_int32)pcapw_wrap(fc->link, af, ip,
+	    filter_packet(fc->kind, ip), f);
+	ck_assert_msg((pcap_offline_filter(&prog, &h, f) != 0) == fc->pass,
+	    "%s: %s", fc->name, fc->pass ? "dropped" : "let through");
+	pcap_freecode(&prog);
+	pcap_close(p);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
 /* Live, on the loopback: root only. A real connection, then reset.   */
 
 /* A listening socket on 127.0.0.1 or ::1, any port. */
@@ -379,6 +488,10 @@ io_suite(void)
 	tcase_add_test(tc, test_error_huge_record);
 	tcase_add_test(tc, test_error_config_and_busy);
 	tcase_add_test(tc, test_close_str_and_log);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("filter");
+	tcase_add_loop_test(tc, test_live_filter, 0, NFCASES);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("kill");
