@@ -33,7 +33,7 @@ port_list(const struct sniff_config *c, char *buf, size_t len)
 		off += (size_t)n;
 	}
 	n = snprintf(buf + off, len - off, "(ip and ip[6:2] & 0x3fff != 0) or "
-	    "(ip6 and (ip6[6] == 0 or ip6[6] == 43 or "
+	    "(ip6 and (ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 44 or "
 	    "ip6[6] == 60 or ip6[6] == 51))");
 	if (n < 0 || (size_t)n >= len - off)
 		return -1;
