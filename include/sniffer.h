@@ -108,9 +108,9 @@ struct sniff_conn {
  * gets every new in-order byte of one direction, in the order libnids
  * delivers them; bytes is valid only during the call. on_close is called
  * once per opened connection, after which conn is freed; the caller
- * frees its user pointer there. Handlers may call sniff_kill() and
- * sniff_get_stats(); they must not call sniff_dispatch(), sniff_expire()
- * or sniff_close().
+ * frees its user pointer there. Handlers may call sniff_kill(),
+ * sniff_conn_set_busy() and sniff_get_stats(); they must not call
+ * sniff_dispatch(), sniff_expire() or sniff_close().
  */
 struct sniff_handlers {
 	void	*(*on_open)(void *arg, struct sniff_conn *c, wb_usec ts);

@@ -16,7 +16,8 @@
  * trip after the SYN-ACK, and a server that misses it sends its SYN-ACK
  * again, which renews the entry); when full, the least recently renewed
  * goes (hs_overflow). Established connections are never touched by a
- * flood of handshakes. Keys are the attacker's: the hash is keyed.
+ * flood of handshakes. Keys are the attacker's: the hash is keyed
+ * (hash.c).
  *
  * A retransmitted SYN or SYN-ACK replaces the stored one (the latest
  * timestamps are what libnids' PAWS check must see); a SYN with another
@@ -45,11 +46,7 @@ static uint32_t
 hs_hash(const struct sniff *s, uint32_t a, uint32_t b, uint16_t pa,
     uint16_t pb)
 {
-	uint32_t k[2];
-
-	k[0] = a ^ b;
-	k[1] = (uint32_t)(pa ^ pb);
-	return (uint32_t)sniff_siphash(&s->key, k, sizeof(k));
+	return sniff_hash2(&s->key, a ^ b, (uint32_t)(pa ^ pb));
 }
 
 static struct sniff_hs *

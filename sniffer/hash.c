@@ -7,13 +7,14 @@
  * and make every lookup a walk of the whole table. Under a key drawn
  * from the kernel when the sniffer opens, a sender has no way to know
  * where a key lands:
- * - SipHash-1-3 (the variant hash tables use) for the gate and the
- *   fragment table, touched once per handshake or fragment;
- * - for the address map, looked up twice for every IPv6 packet, where
- *   SipHash cost a tenth of a replay: NH, the hash of UMAC (RFC 4418),
- *   over the four words of an address, whose collisions under a secret
- *   key are 2^-32-rare whatever the inputs, then a fixed mixer that
- *   brings its high bits down to the bucket bits.
+ * - SipHash-1-3 (the variant hash tables use) for the fragment table,
+ *   touched once per fragment;
+ * - for the address map, looked up twice for every IPv6 packet (where
+ *   SipHash cost a tenth of a replay), and the handshake gate, three
+ *   times per connection (5% of a replay of short sessions): NH, the
+ *   hash of UMAC (RFC 4418), over 32-bit words, whose collisions under
+ *   a secret key are 2^-32-rare whatever the inputs, then a fixed mixer
+ *   that brings its high bits down to the bucket bits.
  */
 #include <string.h>
 #include <sys/random.h>
@@ -62,21 +63,33 @@ sniff_hkey_set(struct sniff_hkey *k, uint64_t k0, uint64_t k1)
 	k->nh[3] = (uint32_t)(b >> 32);
 }
 
+static uint32_t
+mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
 /* NH over 16 bytes (two products of word + key, summed mod 2^64). */
 uint32_t
 sniff_hash16(const struct sniff_hkey *k, const uint8_t *p)
 {
 	uint32_t w[4];
-	uint64_t h;
 
 	memcpy(w, p, 16);
-	h = (uint64_t)(uint32_t)(w[0] + k->nh[0]) *
+	return mix((uint64_t)(uint32_t)(w[0] + k->nh[0]) *
 	    (uint32_t)(w[1] + k->nh[1]) +
-	    (uint64_t)(uint32_t)(w[2] + k->nh[2]) * (uint32_t)(w[3] + k->nh[3]);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return (uint32_t)h;
+	    (uint64_t)(uint32_t)(w[2] + k->nh[2]) * (uint32_t)(w[3] + k->nh[3]));
+}
+
+/* NH over two words. */
+uint32_t
+sniff_hash2(const struct sniff_hkey *k, uint32_t a, uint32_t b)
+{
+	return mix((uint64_t)(uint32_t)(a + k->nh[2]) * (uint32_t)(b +
+	    k->nh[3]));
 }
 
 static void

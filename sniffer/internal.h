@@ -48,6 +48,7 @@ void	 sniff_hkey_init(struct sniff_hkey *k);
 void	 sniff_hkey_set(struct sniff_hkey *k, uint64_t k0, uint64_t k1);
 uint64_t sniff_siphash(const struct sniff_hkey *k, const void *p, size_t n);
 uint32_t sniff_hash16(const struct sniff_hkey *k, const uint8_t *p);
+uint32_t sniff_hash2(const struct sniff_hkey *k, uint32_t a, uint32_t b);
 
 /* map6.c: IPv6 address <-> synthetic IPv4 address in 240.0.0.0/4. */
 struct sniff_m6e;
