@@ -40,6 +40,8 @@ static struct sniff *sniff_new(const struct sniff_config *, const char *,
 static int	 start(struct sniff *, pcap_t *, char *, size_t);
 static wb_usec	 usec(const struct timeval *);
 static void	 at_eof(struct sniff *);
+static void	 expire(struct sniff *, wb_usec);
+static void	 frame4(struct sniff *, const uint8_t *, size_t, bool);
 
 static int
 check_config(const struct sniff_config *c, char *err, size_t errlen)

@@ -37,6 +37,8 @@
 static void	 unlink_cx(struct sniff *, struct sniff_cx *);
 static void	 append_cx(struct sniff *, struct sniff_cx *);
 static void	 insert_cx(struct sniff *, struct sniff_cx *);
+static void	 release_list(struct sniff_lru *, wb_usec);
+static struct sniff_cx *oldest(struct sniff *);
 
 static uint64_t	 last_id;	/* ids stay unique across sniffers */
 

@@ -19,6 +19,8 @@
 
 #define PORTS_MAX	512
 
+static int	 port_list(const struct sniff_config *, char *, size_t);
+
 static int
 port_list(const struct sniff_config *c, char *buf, size_t len)
 {

@@ -57,6 +57,9 @@ static struct sniff_dg6 *make(struct sniff_frag6 *, const uint8_t *,
 static void	 release(struct sniff_frag6 *, struct sniff_dg6 *);
 static void	 kill_dg(struct sniff_frag6 *, struct sniff_dg6 *);
 static int	 room(struct sniff_frag6 *, struct sniff_dg6 *, size_t);
+static int	 setup(struct sniff_frag6 *);
+static uint32_t	 key_hash(const struct sniff_frag6 *, const uint8_t *,
+		    uint32_t);
 
 void
 sniff_frag6_init(struct sniff_frag6 *f, size_t max_dgrams, size_t max_bytes,

@@ -6,8 +6,8 @@
  * or not. Anyone could send max_streams spoofed SYNs and push a session
  * out before the reply that mattered. So a handshake is kept here, apart
  * from the followed connections, until the client's ACK acknowledges the
- * server's SYN-ACK (ack = server ISN + 1, seq = client ISN + 1): a blind
- * spoofer never sees the SYN-ACK and cannot send it. Only then does
+ * server's SYN-ACK (ack = server ISN + 1, seq from the client ISN + 1
+ * on): a blind spoofer never sees the SYN-ACK and cannot send it. Only then does
  * libnids see the stream: the stored SYN, the stored SYN-ACK and that
  * ACK, in a row, options intact (reasm.c).
  *
@@ -33,6 +33,7 @@
 #include "internal.h"
 
 #define HS_CHUNK	1024
+#define SEQ_AHEAD	(1u << 30)	/* how far after the ISN data may be */
 
 static struct sniff_hs *find(struct sniff *, uint32_t, uint32_t, uint16_t,
 		    uint16_t);
@@ -40,6 +41,10 @@ static void	 unlink_hs(struct sniff *, struct sniff_hs *);
 static void	 append_hs(struct sniff *, struct sniff_hs *);
 static void	 drop(struct sniff *, struct sniff_hs *, bool);
 static struct sniff_hs *alloc_hs(struct sniff *);
+static uint32_t	 hs_hash(const struct sniff *, uint32_t, uint32_t, uint16_t,
+		    uint16_t);
+static void	 renew(struct sniff *, struct sniff_hs *);
+static void	 store(uint8_t *, uint8_t *, const struct sniff_seg *);
 
 /* The same both ways, like conn.c's, but keyed. */
 static uint32_t
@@ -199,6 +204,8 @@ sniff_gate_syn(struct sniff *s, const struct sniff_seg *g,
 		h->syn_seq = SEG_SEQ(g);
 		store(h->syn, &h->syn_len, g);
 		renew(s, h);
+		if (old != NULL)
+			old->hs_pending = true;
 		return;
 	}
 	if (gt->n >= (size_t)s->cfg.max_handshakes) {
@@ -252,6 +259,10 @@ sniff_gate_synack(struct sniff *s, const struct sniff_seg *g)
  * A segment with ACK from the client's side. When it completes a pending
  * handshake, the connection is admitted (old, a followed connection on
  * the same ports, replaced) and true returned: the segment was handled.
+ * Completing: it acknowledges the SYN-ACK (what a blind spoofer cannot
+ * know), and its sequence number is the client's ISN + 1 or after it
+ * (the pure ACK and the first data may have been lost; libnids checks
+ * the ack alone).
  */
 bool
 sniff_gate_ack(struct sniff *s, const struct sniff_seg *g,
@@ -261,7 +272,7 @@ sniff_gate_ack(struct sniff *s, const struct sniff_seg *g,
 
 	if ((h = find(s, g->src, g->dst, g->sport, g->dport)) == NULL ||
 	    h->synack_len == 0 || SEG_ACK(g) != h->synack_seq + 1 ||
-	    SEG_SEQ(g) != h->syn_seq + 1)
+	    SEG_SEQ(g) - (h->syn_seq + 1) >= SEQ_AHEAD)
 		return false;
 	copy = *h;
 	drop(s, h, false);

@@ -26,6 +26,7 @@
 #define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
 static void	 sipround(uint64_t *);
+static uint32_t	 mix(uint64_t);
 
 void
 sniff_hkey_init(struct sniff_hkey *k)

@@ -20,6 +20,7 @@
 #define PROTO_TCP	6
 
 static uint16_t	be16(const uint8_t *);
+static uint64_t	pseudo_tail(size_t);
 
 static uint16_t
 be16(const uint8_t *p)

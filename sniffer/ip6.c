@@ -42,6 +42,8 @@
 #define OPT_JUMBO	0xc2
 
 static uint16_t	 be16(const uint8_t *);
+static enum sniff_ipv verdict(struct sniff_ip6 *, enum sniff_ipv,
+		    const char *);
 static bool	 has_jumbo(const uint8_t *, size_t);
 static enum sniff_ipv tcp(const struct sniff_config *, const uint8_t *,
 		    size_t, size_t, struct sniff_ip6 *);
@@ -200,7 +202,8 @@ sniff_ip6_parse(const struct sniff_config *c, const uint8_t *p,
 		if (hl > len - off)
 			return verdict(o, SNIFF_IP_BAD, "extension header cut");
 		if ((ext += hl) > SNIFF_IP6_EXT_BYTES)
-			return verdict(o, SNIFF_IP_BAD, "extension headers too long");
+			return verdict(o, SNIFF_IP_BAD,
+			    "extension headers too long");
 		switch (nh) {
 		case NH_HOPOPT:
 			if (i != 0)

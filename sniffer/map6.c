@@ -17,8 +17,8 @@
  * set to twice their sum, and the table never holds more.
  *
  * IPv6 addresses are the attacker's to choose: the lookup hash is keyed
- * (hash.c: NH, twice per IPv6 packet). Entries live in chunks made on first use, so a sniffer that
- * never sees IPv6 costs nothing here.
+ * (hash.c: NH, twice per IPv6 packet). Entries live in chunks made on
+ * first use, so a sniffer that never sees IPv6 costs nothing here.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -41,6 +41,8 @@ struct sniff_m6e {
 static struct sniff_m6e *entry(const struct sniff_map6 *, uint32_t);
 static int	 grow(struct sniff_map6 *);
 static void	 unchain(struct sniff_map6 *, uint32_t);
+static uint32_t	 hash6(const struct sniff_map6 *, const uint8_t *);
+static uint32_t	 index_of(const struct sniff_map6 *, uint32_t);
 
 void
 sniff_map6_init(struct sniff_map6 *m, uint32_t cap,

@@ -44,6 +44,7 @@ static void	 nids_warning(int, int, struct ip *, void *);
 static void	 nids_nomem(char *);
 static void	 feed(struct sniff *, const uint8_t *, size_t);
 static int	 flow_timeout(wb_usec);
+static size_t	 build(uint8_t *, uint32_t, uint32_t, const uint8_t *, size_t);
 
 static struct sniff *cur;
 

@@ -18,6 +18,8 @@
 
 #include "internal.h"
 
+static bool	 from_client(const struct sniff_cx *, const struct sniff_seg *);
+
 static bool
 from_client(const struct sniff_cx *x, const struct sniff_seg *g)
 {

@@ -322,8 +322,9 @@ END_TEST
 /*
  * Steps on one conversation: S client SYN; s a client SYN with a new
  * ISN; A the server's SYN-ACK; a a SYN-ACK acknowledging the ISN before
- * the new one; K the client's ACK; k an ACK one off in ack; q one off
- * in seq; D the client's "EHLO x" (completing, as the first data); R the
+ * the new one; K the client's ACK; k an ACK one off in ack; q one before
+ * in seq (the ISN itself); D the client's "EHLO x" (completing, as the
+ * first data); L its second line, "QUIT", the first one lost; R the
  * server's RST to the SYN; "W:n" wait n seconds; "C:text" / "S:text".
  */
 struct gate_case {
@@ -351,7 +352,10 @@ static const struct gate_case gates[] = {
 	{ "a SYN-ACK to the old ISN is not kept", { "S", "s", "a", "K",
 	    "C:EHLO x\r\n" }, 0, 0, NULL, 0, 0, 1 },
 	{ "an ACK one off in ack", { "S", "A", "k" }, 0, 0, NULL, 0, 0, 1 },
-	{ "an ACK one off in seq", { "S", "A", "q" }, 0, 0, NULL, 0, 0, 1 },
+	{ "an ACK before the client's ISN + 1", { "S", "A", "q" }, 0, 0, NULL,
+	    0, 0, 1 },
+	{ "the ACK and the first data lost", { "S", "A", "L" }, 0, 1, "", 0,
+	    0, 0 },
 	{ "a wrong ACK, then the right one", { "S", "A", "k", "K",
 	    "C:EHLO x\r\n" }, 0, 1, "EHLO x\r\n", 0, 0, 0 },
 	{ "no SYN-ACK seen", { "S", "K", "C:EHLO x\r\n" }, 0, 0, NULL, 0, 0,
@@ -409,8 +413,12 @@ gate_play(struct conv *v, const char *const *st)
 			pkt(v, true, F_ACK, isn + 1, sisn + 2, NULL);
 			break;
 		case 'q':
-			pkt(v, true, F_ACK, isn + 2, sisn + 1, NULL);
+			pkt(v, true, F_ACK, isn, sisn + 1, NULL);
 			break;
+		case 'L':	/* after "EHLO x\r\n", 8 bytes, never seen */
+			pkt(v, true, F_ACK | F_PSH, isn + 9, sisn + 1,
+			    "QUIT\r\n");
+			continue;
 		case 'D':
 			pkt(v, true, F_ACK | F_PSH, isn + 1, sisn + 1,
 			    "EHLO x\r\n");
