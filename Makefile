@@ -47,8 +47,14 @@ tests/check_smtp: tests/check_smtp.c tests/smtp_cases.h tests/smtp_rule_cases.h 
 tests/check_rules: tests/check_rules.c tests/smtp_rule_cases.h \
     smtp/commands.def $(SMTP_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CHECK_LIBS)
-tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
-	$(CC) $(XCFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
+# The sniffer's suites share tests/lib (capture writer, recorder); the
+# IPv6 and gate suites test sniffer/ internals too (-Isniffer).
+SNIFF_CHECKS = tests/check_sniffer tests/check_sniffer_conn \
+	tests/check_sniffer_io tests/check_sniffer6 \
+	tests/check_sniffer6_sessions tests/check_sniffer_gate
+SNIFF_TLIB   = tests/lib/pcapw.c tests/lib/sniffrec.c
+$(SNIFF_CHECKS): tests/%: tests/%.c $(SNIFF_TLIB) $(wildcard tests/lib/*.h) $(SNIFF_OBJ)
+	$(CC) $(XCFLAGS) -Itests/lib -Isniffer -o $@ $(filter %.c %.o,$^) $(NIDS_LIBS) $(CHECK_LIBS)
 # The suites of bans/ share a fixture (tests/bans_fixture.c).
 BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends \
 	      tests/check_enforcer tests/check_fwsets

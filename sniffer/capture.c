@@ -1,12 +1,15 @@
 /*
  * capture.c - the libpcap handle: opening a file or an interface,
- * reading frames, sorting each into the counters, closing.
+ * reading frames, sorting each into the counters, checksums, closing.
  *
- * Invariant: every frame read is counted in exactly one of ipv4, skipped,
- * ipv6, other, malformed (truncated counts across them), and is
- * handled before the next is read. Packet time only moves forward
- * (s->now); idle connections are expired before each frame.
+ * Invariant: every frame read (and every IPv6 datagram reassembled from
+ * fragments, v6.c) is counted in exactly one of ipv4, ipv6, ipv6_frags,
+ * skipped, ipv6_uninspected, reserved4, other, malformed (truncated
+ * counts across them), and is handled before the next is read. Packet
+ * time only moves forward (s->now); idle connections, pending
+ * handshakes and fragments are expired before each frame.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,6 +28,8 @@
  */
 #define FILE_BUFFER	(1024 * 1024)
 #define MAX_STREAMS_MAX	(1 << 24)
+#define MAX_HS_MAX	(1 << 22)
+#define HS_TIMEOUT_MAX	(600 * WB_USEC_PER_SEC)
 #define IDLE_MAX	(366LL * 24 * 3600 * WB_USEC_PER_SEC)
 /* 2^63 us is 292,000 years: clamp what a hostile pcapng may claim. */
 #define SEC_MAX		(INT64_MAX / WB_USEC_PER_SEC - 1)
@@ -33,10 +38,10 @@ static int	 check_config(const struct sniff_config *, char *, size_t);
 static struct sniff *sniff_new(const struct sniff_config *, const char *,
 		    const struct sniff_handlers *, char *, size_t);
 static int	 start(struct sniff *, pcap_t *, char *, size_t);
-static int	 live_filter(struct sniff *, char *, size_t);
-static int	 port_list(const struct sniff_config *, char *, size_t);
 static wb_usec	 usec(const struct timeval *);
 static void	 at_eof(struct sniff *);
+static void	 expire(struct sniff *, wb_usec);
+static void	 frame4(struct sniff *, const uint8_t *, size_t, bool);
 
 static int
 check_config(const struct sniff_config *c, char *err, size_t errlen)
@@ -60,6 +65,15 @@ check_config(const struct sniff_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "max_streams: 1 to %d", MAX_STREAMS_MAX);
 		return -1;
 	}
+	if (c->max_handshakes < 1 || c->max_handshakes > MAX_HS_MAX) {
+		snprintf(err, errlen, "max_handshakes: 1 to %d", MAX_HS_MAX);
+		return -1;
+	}
+	if (c->handshake_timeout < WB_USEC_PER_SEC / 1000 ||
+	    c->handshake_timeout > HS_TIMEOUT_MAX) {
+		snprintf(err, errlen, "handshake_timeout: 1 ms to 600 s");
+		return -1;
+	}
 	if (c->idle_timeout < 0 || c->idle_timeout > IDLE_MAX) {
 		snprintf(err, errlen, "idle_timeout: 0 to 366 days");
 		return -1;
@@ -81,10 +95,16 @@ sniff_new(const struct sniff_config *c, const char *name,
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->name = strdup(name)) == NULL ||
-	    (s->pkt = malloc(SNIFF_IP_MAX)) == NULL) {
+	    (s->pkt = malloc(SNIFF_IP_MAX)) == NULL ||
+	    (s->pkt6 = malloc(SNIFF_IP_MAX)) == NULL ||
+	    (s->dgram4 = malloc(SNIFF_IP_MAX)) == NULL ||
+	    (s->dgram6 = malloc(SNIFF_IP6_DGRAM_MAX)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		if (s != NULL) {
 			free(s->name);
+			free(s->pkt);
+			free(s->pkt6);
+			free(s->dgram4);
 			free(s);
 		}
 		return NULL;
@@ -92,7 +112,13 @@ sniff_new(const struct sniff_config *c, const char *name,
 	s->cfg = *c;
 	if (h != NULL)
 		s->h = *h;
-	s->rawfd = -1;
+	s->rawfd = s->rawfd6 = -1;
+	sniff_hkey_init(&s->key);
+	/* Each pending handshake and connection holds two addresses. */
+	sniff_map6_init(&s->map6, (uint32_t)(2 * ((uint64_t)c->max_streams +
+	    (uint64_t)c->max_handshakes + 2)), &s->key);
+	sniff_frag6_init(&s->frag6, SNIFF_FRAG6_DGRAMS, SNIFF_FRAG6_BYTES,
+	    SNIFF_FRAG6_TIMEOUT, &s->key);
 	return s;
 }
 
@@ -200,7 +226,7 @@ sniff_open_live(const struct sniff_config *c, const char *iface,
 	}
 	if (r > 0)
 		sniff_log("%s: %s", iface, pcap_geterr(p));
-	if (live_filter(s, err, errlen) == -1)
+	if (sniff_live_filter(s, err, errlen) == -1)
 		goto fail;
 	if (pcap_setnonblock(p, 1, ebuf) == -1) {
 		snprintf(err, errlen, "%s: %s", iface, ebuf);
@@ -208,71 +234,11 @@ sniff_open_live(const struct sniff_config *c, const char *iface,
 	}
 	if (start(s, p, err, errlen) == -1)
 		goto fail;
-	if (sniff_kill_open(s) == -1)
-		sniff_log("%s: no raw socket (%s): connections cannot be reset",
-		    iface, strerror(errno));
+	(void)sniff_kill_open(s);
 	return s;
 fail:
 	sniff_close(s);		/* closes p too */
 	return NULL;
-}
-
-/*
- * "P or (vlan and (P or (vlan and P)))" with P the ports (TCP over v4
- * or v6) and any IPv4 fragment, which libnids reassembles. Each "vlan"
- * moves the offsets of everything after it by one tag, hence the nesting
- * rather than three alternatives side by side. libpcap knows "vlan" on
- * Ethernet only; elsewhere (cooked "any", loopback, raw) P alone.
- */
-static int
-live_filter(struct sniff *s, char *err, size_t errlen)
-{
-	char ports[512], expr[2048];
-	struct bpf_program prog;
-	int n;
-
-	if (port_list(&s->cfg, ports, sizeof(ports)) == -1)
-		goto toolong;
-	n = snprintf(expr, sizeof(expr),
-	    "(%s) or (vlan and ((%s) or (vlan and (%s))))", ports, ports, ports);
-	if (n < 0 || (size_t)n >= sizeof(expr))
-		goto toolong;
-	if (pcap_compile(s->pcap, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == -1 &&
-	    pcap_compile(s->pcap, &prog, ports, 1, PCAP_NETMASK_UNKNOWN) == -1) {
-		snprintf(err, errlen, "%s: filter: %s", s->name,
-		    pcap_geterr(s->pcap));
-		return -1;
-	}
-	if (pcap_setfilter(s->pcap, &prog) == -1) {
-		snprintf(err, errlen, "%s: filter: %s", s->name,
-		    pcap_geterr(s->pcap));
-		pcap_freecode(&prog);
-		return -1;
-	}
-	pcap_freecode(&prog);
-	return 0;
-toolong:
-	snprintf(err, errlen, "%s: filter too long", s->name);
-	return -1;
-}
-
-static int
-port_list(const struct sniff_config *c, char *buf, size_t len)
-{
-	size_t i, off = 0;
-	int n;
-
-	for (i = 0; i < c->nports; i++) {
-		n = snprintf(buf + off, len - off, "tcp port %u or ",
-		    (unsigned)c->ports[i]);
-		if (n < 0 || (size_t)n >= len - off)
-			return -1;
-		off += (size_t)n;
-	}
-	n = snprintf(buf + off, len - off, "(ip and ip[6:2] & 0x3fff != 0)");
-	if (n < 0 || (size_t)n >= len - off)
-		return -1;
-	return 0;
 }
 
 static wb_usec
@@ -289,13 +255,125 @@ usec(const struct timeval *tv)
 	return sec * WB_USEC_PER_SEC + us;
 }
 
+/* What packet time ends, as of now. Not from inside libnids. */
+static inline void
+expire(struct sniff *s, wb_usec now)
+{
+	if (s->nconns > 0)
+		sniff_cx_tick(s, now);
+	/* Per frame: the heads are looked at here, the calls are rare. */
+	if (s->gate.head != NULL &&
+	    now - s->gate.head->last >= s->cfg.handshake_timeout)
+		sniff_gate_expire(s, now);
+	if (s->frag6.head != NULL)
+		sniff_frag6_expire(&s->frag6, now);
+}
+
+/* Checksums are to be verified: not off, not switched off by auto. */
+bool
+sniff_csum_wanted(const struct sniff *s)
+{
+	return s->cfg.checksums != SNIFF_CSUM_OFF && !s->st.checksums_off;
+}
+
+/*
+ * A packet of family af (4 or 6) with these addresses has a wrong sum.
+ * Returns true when it is to be dropped (checksums = on, counted in
+ * badsum). "auto": a capture taken on a host whose NIC computes
+ * checksums (offload) holds that host's outgoing packets before the NIC
+ * filled them in: wrong TCP sums from Linux, 0x0000 IPv4 header sums
+ * from Windows and macOS, both in synthetic captures. Dropping them
+ * would make whole sessions vanish silently. So auto verifies until a
+ * packet of either family has a wrong sum, then stops verifying for the
+ * rest of the capture and says so once; the packet goes on all the
+ * same. The price: from then on a forged packet with a wrong sum, which
+ * the real endpoints discard, is believed. Only an attacker on the path
+ * can mount that, and "checksums = on" (a sensor on a mirror port, which
+ * sees no offload) closes it.
+ */
+bool
+sniff_csum_bad(struct sniff *s, int af, const uint8_t *src,
+    const uint8_t *dst)
+{
+	char a[WB_ADDR_STRLEN], b[WB_ADDR_STRLEN];
+	int fam = af == 6 ? AF_INET6 : AF_INET;
+
+	if (inet_ntop(fam, src, a, sizeof(a)) == NULL)
+		a[0] = '\0';
+	if (inet_ntop(fam, dst, b, sizeof(b)) == NULL)
+		b[0] = '\0';
+	if (s->cfg.checksums == SNIFF_CSUM_AUTO) {
+		s->st.checksums_off = true;
+		sniff_log("%s: checksums are wrong (%s -> %s first): offloaded "
+		    "on the capturing host? not verifying them in this "
+		    "capture (checksums = on keeps verifying)", s->name, a, b);
+		return false;
+	}
+	s->st.badsum++;
+	sniff_warn(s, W_BADSUM, "bad checksum, %s -> %s: dropped "
+	    "(checksums = on)", a, b);
+	return true;
+}
+
+/* An IPv4 address as libnids has it: synthetic ones as their IPv6. */
+const char *
+sniff_addr4_str(const struct sniff *s, const uint8_t *a4, char *buf)
+{
+	const uint8_t *a6;
+	uint32_t v;
+
+	memcpy(&v, a4, 4);
+	if (sniff_synthetic(a4) && (a6 = sniff_map6_addr(&s->map6, v)) !=
+	    NULL) {
+		if (inet_ntop(AF_INET6, a6, buf, WB_ADDR_STRLEN) == NULL)
+			buf[0] = '\0';
+	} else if (inet_ntop(AF_INET, a4, buf, WB_ADDR_STRLEN) == NULL)
+		buf[0] = '\0';
+	return buf;
+}
+
+static void
+frame4(struct sniff *s, const uint8_t *p, size_t caplen, bool cut)
+{
+	struct sniff_ip4 o;
+	struct sniff_seg g;
+
+	switch (sniff_ip4_parse(&s->cfg, p, caplen, &o)) {
+	case SNIFF_IP_FEED:
+		s->st.ipv4++;
+		if (o.frag) {
+			sniff_reasm_frag4(s, p, o.len);
+			return;
+		}
+		if (sniff_csum_wanted(s) && !sniff_sums_ok(p, o.len) &&
+		    sniff_csum_bad(s, 4, p + 12, p + 16))
+			return;
+		sniff_seg_fill(&g, p, o.len, o.hl, o.thl);
+		sniff_tcp_in(s, &g);
+		return;
+	case SNIFF_IP_SKIP:
+		s->st.skipped++;
+		return;
+	case SNIFF_IP_RESERVED:
+		s->st.reserved4++;
+		return;
+	case SNIFF_IP_TRUNC:
+		if (cut)
+			s->st.skipped++;
+		else
+			s->st.malformed++;
+		return;
+	default:
+		s->st.malformed++;
+		return;
+	}
+}
+
 void
 sniff_frame(struct sniff *s, const struct pcap_pkthdr *hdr,
     const uint8_t *data)
 {
-	struct sniff_ip4 ip4;
 	struct sniff_l3 l3;
-	enum sniff_ipv v;
 	size_t caplen = hdr->caplen;
 	bool cut = hdr->caplen < hdr->len;
 
@@ -306,34 +384,15 @@ sniff_frame(struct sniff *s, const struct pcap_pkthdr *hdr,
 	s->pkt_ts = usec(&hdr->ts);
 	if (s->pkt_ts > s->now)
 		s->now = s->pkt_ts;
-	sniff_cx_expire(s, s->now);
-	sniff_cx_release(s, s->now);
+	expire(s, s->now);
 
 	sniff_link_decode(s->dlt, data, caplen, &l3);
 	switch (l3.family) {
 	case 4:
-		v = sniff_ip4_parse(&s->cfg, data + l3.off, caplen - l3.off,
-		    &ip4);
-		if (v == SNIFF_IP_TRUNC)
-			v = cut ? SNIFF_IP_SKIP : SNIFF_IP_BAD;
-		if (v == SNIFF_IP_FEED)
-			sniff_reasm_feed(s, data + l3.off, &ip4);
-		else if (v == SNIFF_IP_SKIP)
-			s->st.skipped++;
-		else
-			s->st.malformed++;
+		frame4(s, data + l3.off, caplen - l3.off, cut);
 		break;
 	case 6:
-		v = sniff_ip6_parse(&s->cfg, data + l3.off, caplen - l3.off);
-		if (v == SNIFF_IP_TRUNC)
-			v = cut ? SNIFF_IP_SKIP : SNIFF_IP_BAD;
-		if (v == SNIFF_IP_BAD)
-			s->st.malformed++;
-		else {
-			s->st.ipv6++;
-			if (v == SNIFF_IP_FEED)
-				s->st.ipv6_smtp++;
-		}
+		sniff_v6_in(s, data + l3.off, caplen - l3.off, cut, false);
 		break;
 	default:
 		s->st.other++;
@@ -408,8 +467,7 @@ sniff_expire(struct sniff *s, wb_usec now)
 		return;
 	if (now > s->now)
 		s->now = now;
-	sniff_cx_expire(s, s->now);
-	sniff_cx_release(s, s->now);
+	expire(s, s->now);
 }
 
 void
@@ -422,6 +480,12 @@ sniff_get_stats(struct sniff *s, struct sniff_stats *st)
 		s->st.pcap_drop = ps.ps_drop;
 		s->st.pcap_ifdrop = ps.ps_ifdrop;
 	}
+	s->st.frag6_reassembled = s->frag6.reassembled;
+	s->st.frag6_overlap = s->frag6.overlap;
+	s->st.frag6_timeout = s->frag6.timeouts;
+	s->st.frag6_full = s->frag6.full;
+	s->st.conns_open = s->nconns;
+	s->st.hs_pending = s->gate.n;
 	*st = s->st;
 }
 
@@ -432,10 +496,15 @@ sniff_close(struct sniff *s)
 		return;
 	sniff_reasm_fini(s);
 	sniff_kill_close(s);
+	sniff_frag6_fini(&s->frag6);
+	sniff_map6_fini(&s->map6);
 	if (s->pcap != NULL)
 		pcap_close(s->pcap);
 	free(s->fbuf);
 	free(s->pkt);
+	free(s->pkt6);
+	free(s->dgram4);
+	free(s->dgram6);
 	free(s->name);
 	free(s);
 }

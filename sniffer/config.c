@@ -20,6 +20,15 @@ sniff_config_defaults(struct sniff_config *c)
 	c->max_streams = 131072;
 	/* Longer than any SMTP server waits for a command (exim: 5 min). */
 	c->idle_timeout = 10 * 60 * WB_USEC_PER_SEC;
+	/*
+	 * A handshake is pending for one round trip; at half that number,
+	 * a real one lasting 0.5 s survives a flood of 65,000 spoofed SYNs
+	 * a second. About 200 bytes each, made as used (13 MB when full).
+	 */
+	c->max_handshakes = 65536;
+	/* The ACK follows the SYN-ACK by one round trip, and every SYN-ACK
+	 * the server repeats renews the entry: 10 s is many round trips. */
+	c->handshake_timeout = 10 * WB_USEC_PER_SEC;
 }
 
 const char *
@@ -36,6 +45,8 @@ sniff_close_str(enum sniff_close how)
 		return "eof";
 	case SNIFF_CLOSE_EVICTED:
 		return "evicted";
+	case SNIFF_CLOSE_REPLACED:
+		return "replaced";
 	}
 	return "?";
 }

@@ -1,13 +1,14 @@
 /*
- * ip.c - IPv4 and IPv6 header checks and the port filter.
+ * ip.c - IPv4 header checks, the port filter, and the Internet checksum
+ * for both families.
  *
  * Invariant: every length field is checked against the bytes captured
  * before anything behind it is read, and only a packet whose IPv4 and
  * TCP header lengths are consistent and whose whole IP packet was
- * captured reaches libnids (which trusts ip_len and th_off more than it
+ * captured goes on (libnids trusts ip_len and th_off more than it
  * should). Packets neither to nor from a watched port never reach it
- * either: they would take slots in its stream table (a full table evicts
- * the oldest connection) for nothing.
+ * either. Real IPv4 TCP from or to 240.0.0.0/4 is dropped: those
+ * addresses stand for IPv6 ones inside libnids (map6.c).
  */
 #include <stdint.h>
 #include <string.h>
@@ -15,12 +16,11 @@
 #include "internal.h"
 
 #define IP4_HLEN	20
-#define IP6_HLEN	40
 #define TCP_HLEN	20
 #define PROTO_TCP	6
-#define IP6_MAX_EXT	8	/* extension headers walked before giving up */
 
 static uint16_t	be16(const uint8_t *);
+static uint64_t	pseudo_tail(size_t);
 
 static uint16_t
 be16(const uint8_t *p)
@@ -73,11 +73,14 @@ sniff_ip4_parse(const struct sniff_config *c, const uint8_t *p, size_t caplen,
 	if (p[9] != PROTO_TCP)
 		return SNIFF_IP_SKIP;
 	o->len = tot;
+	o->hl = hl;
 	memcpy(o->src, p + 12, 4);
 	memcpy(o->dst, p + 16, 4);
+	if (sniff_synthetic(o->src) || sniff_synthetic(o->dst))
+		return SNIFF_IP_RESERVED;
 	frag = be16(p + 6);
 	if (frag & 0x3fff) {
-		/* MF or an offset: libnids reassembles, then filters by port. */
+		/* MF or an offset: libnids reassembles, reasm.c filters. */
 		o->frag = true;
 		return SNIFF_IP_FEED;
 	}
@@ -86,6 +89,7 @@ sniff_ip4_parse(const struct sniff_config *c, const uint8_t *p, size_t caplen,
 	thl = (size_t)(p[hl + 12] >> 4) * 4;
 	if (thl < TCP_HLEN || thl > tot - hl)
 		return SNIFF_IP_BAD;
+	o->thl = thl;
 	o->sport = be16(p + hl);
 	o->dport = be16(p + hl + 2);
 	wb_addr_v4(&src, o->src);
@@ -96,86 +100,14 @@ sniff_ip4_parse(const struct sniff_config *c, const uint8_t *p, size_t caplen,
 }
 
 /*
- * Only to tell IPv6 SMTP from the rest of the IPv6 noise: walks the
- * extension headers to TCP. SNIFF_IP_FEED means "TCP on a watched port".
- */
-enum sniff_ipv
-sniff_ip6_parse(const struct sniff_config *c, const uint8_t *p, size_t caplen)
-{
-	struct wb_addr src, dst;
-	size_t off, len;
-	uint8_t nh;
-	int i;
-
-	if (caplen < IP6_HLEN)
-		return SNIFF_IP_TRUNC;
-	if (p[0] >> 4 != 6)
-		return SNIFF_IP_BAD;
-	nh = p[6];
-	off = IP6_HLEN;
-	for (i = 0; i < IP6_MAX_EXT; i++) {
-		switch (nh) {
-		case PROTO_TCP:
-			if (caplen - off < 4)
-				return SNIFF_IP_TRUNC;
-			wb_addr_v6(&src, p + 8);
-			wb_addr_v6(&dst, p + 24);
-			if (sniff_watched(c, be16(p + off + 2), &dst) ||
-			    sniff_watched(c, be16(p + off), &src))
-				return SNIFF_IP_FEED;
-			return SNIFF_IP_SKIP;
-		case 0:		/* hop-by-hop */
-		case 43:	/* routing */
-		case 60:	/* destination options */
-		case 135:	/* mobility */
-		case 139:	/* HIP */
-		case 140:	/* shim6 */
-		case 44:	/* fragment (8 bytes: its length byte is 0) */
-		case 51:	/* AH: length in 4-byte units, minus 2 */
-			if (caplen - off < 8)
-				return SNIFF_IP_TRUNC;
-			if (nh == 44 && (be16(p + off + 2) & 0xfff8) != 0)
-				return SNIFF_IP_SKIP;	/* no ports here */
-			if (nh == 44)
-				len = 8;
-			else if (nh == 51)
-				len = ((size_t)p[off + 1] + 2) * 4;
-			else
-				len = ((size_t)p[off + 1] + 1) * 8;
-			nh = p[off];
-			if (len > caplen - off)
-				return SNIFF_IP_TRUNC;
-			off += len;
-			break;
-		default:
-			return SNIFF_IP_SKIP;
-		}
-	}
-	return SNIFF_IP_SKIP;
-}
-
-/* 0 when the IPv4 header's checksum is right (hl checked by the caller). */
-uint16_t
-sniff_ip_sum(const uint8_t *ip)
-{
-	size_t hl = (size_t)(ip[0] & 0x0f) * 4, i;
-	uint32_t sum = 0;
-
-	for (i = 0; i + 1 < hl; i += 2)
-		sum += be16(ip + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-/*
  * Adds n bytes to a one's complement sum, 32 bits at a time into 64 (so
  * no carry is lost before the fold). Words are summed in host order: the
  * one's complement sum commutes with byte swapping, so only the odd last
- * byte needs placing as the high half of a network-order word.
+ * byte needs placing as the high half of a network-order word. n must
+ * be even except for the last call of a sum.
  */
-static uint64_t
-sum_bytes(uint64_t sum, const uint8_t *p, size_t n)
+uint64_t
+sniff_sum_bytes(uint64_t sum, const uint8_t *p, size_t n)
 {
 	uint8_t last[2];
 	uint32_t w;
@@ -200,6 +132,44 @@ sum_bytes(uint64_t sum, const uint8_t *p, size_t n)
 	return sum;
 }
 
+/* The folded sum, in host order of the words summed: 0xffff when right. */
+uint16_t
+sniff_sum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* The host-order sum of the TCP pseudo-header fields len and proto. */
+static uint64_t
+pseudo_tail(size_t seglen)
+{
+	uint8_t t[4];
+	uint16_t h[2];
+
+	t[0] = (uint8_t)(seglen >> 24);
+	t[1] = (uint8_t)(seglen >> 16);
+	t[2] = (uint8_t)(seglen >> 8);
+	t[3] = (uint8_t)seglen;
+	memcpy(h, t, 4);
+	t[0] = t[1] = t[2] = 0;
+	t[3] = PROTO_TCP;
+	return (uint64_t)h[0] + h[1] + sniff_sum_bytes(0, t, 4);
+}
+
+/* True when the TCP checksum of an IPv4 packet is right (len checked). */
+bool
+sniff_tcp4_ok(const uint8_t *ip, size_t len)
+{
+	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+	uint64_t sum;
+
+	sum = sniff_sum_bytes(0, ip + 12, 8) + pseudo_tail(len - hl);
+	return sniff_sum_fold(sniff_sum_bytes(sum, ip + hl, len - hl)) ==
+	    0xffff;
+}
+
 /*
  * True when both checksums of an IPv4 TCP packet are right: len is its
  * total length (checked by the caller). The hot path of `checksums` on
@@ -210,47 +180,47 @@ bool
 sniff_sums_ok(const uint8_t *ip, size_t len)
 {
 	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
-	uint8_t pseudo[4];
-	uint64_t sum;
 
-	sum = sum_bytes(0, ip, hl);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	if (sum != 0xffff)
+	if (sniff_sum_fold(sniff_sum_bytes(0, ip, hl)) != 0xffff)
 		return false;
-	pseudo[0] = 0;
-	pseudo[1] = PROTO_TCP;
-	pseudo[2] = (uint8_t)((len - hl) >> 8);
-	pseudo[3] = (uint8_t)(len - hl);
-	sum = sum_bytes(0, ip + 12, 8);
-	sum = sum_bytes(sum, pseudo, 4);
-	sum = sum_bytes(sum, ip + hl, len - hl);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	return sniff_tcp4_ok(ip, len);
 }
 
 /*
- * The Internet checksum of an IPv4 TCP segment with its pseudo-header.
- * ip holds the whole packet, len its total length (checked by the
- * caller). 0 when the segment's checksum is right; with the checksum
- * field zeroed, the value to put there.
+ * The Internet checksum of an IPv4 TCP segment with its pseudo-header
+ * (kill.c's RSTs). ip holds the whole packet, len its total length. 0
+ * when the segment's checksum is right; with the checksum field zeroed,
+ * the value to put there (network order, as two bytes to store high
+ * first).
  */
 uint16_t
 sniff_tcp_sum(const uint8_t *ip, size_t len)
 {
-	size_t hl = (size_t)(ip[0] & 0x0f) * 4, seg = len - hl, i;
-	const uint8_t *t = ip + hl;
-	uint32_t sum = 0;
+	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+	uint64_t sum;
+	uint16_t h;
+	uint8_t b[2];
 
-	for (i = 12; i < 20; i += 2)
-		sum += be16(ip + i);
-	sum += PROTO_TCP + (uint32_t)seg;
-	for (i = 0; i + 1 < seg; i += 2)
-		sum += be16(t + i);
-	if (seg & 1)
-		sum += (uint32_t)t[seg - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	sum = sniff_sum_bytes(0, ip + 12, 8) + pseudo_tail(len - hl);
+	h = (uint16_t)~sniff_sum_fold(sniff_sum_bytes(sum, ip + hl, len - hl));
+	memcpy(b, &h, 2);
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+/*
+ * The same for a TCP segment of tlen bytes at th inside the IPv6 packet
+ * ip6 (RFC 8200 8.1: the addresses of its header, the upper-layer length
+ * in 32 bits, next header 6).
+ */
+uint16_t
+sniff_tcp6_sum(const uint8_t *ip6, const uint8_t *th, size_t tlen)
+{
+	uint64_t sum;
+	uint16_t h;
+	uint8_t b[2];
+
+	sum = sniff_sum_bytes(0, ip6 + 8, 32) + pseudo_tail(tlen);
+	h = (uint16_t)~sniff_sum_fold(sniff_sum_bytes(sum, th, tlen));
+	memcpy(b, &h, 2);
+	return (uint16_t)(b[0] << 8 | b[1]);
 }

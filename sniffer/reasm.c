@@ -5,25 +5,21 @@
  * DLT_RAW handle and fed whole IPv4 packets through nids_pcap_handler()
  * (opening a device itself it would use a 16384-byte snaplen, and it
  * knows neither SLL2 nor LOOP nor QinQ). Its state is process-wide, hence
- * one open sniffer at a time (cur).
+ * one open sniffer at a time (cur). What it is fed: segments of followed
+ * connections (tcp.c), a pending handshake once it completed (gate.c:
+ * the stored SYN and SYN-ACK, then the ACK), and IPv4 fragments, which
+ * it reassembles; what it makes of those comes back through an IP hook
+ * and goes through tcp.c like any segment (else a fragmented SYN would
+ * slip past the gate).
  *
  * Checksums: libnids never checks them (a 0.0.0.0/0 "don't checksum"
- * entry is always registered): we do, before feeding it, with a faster
- * sum. "auto": a capture taken on a host whose NIC computes checksums
- * (offload) holds that host's outgoing packets before the NIC filled
- * them in: wrong TCP sums from Linux, 0x0000 IPv4 header sums from
- * Windows and macOS, both in synthetic captures. Dropping them would
- * make whole sessions vanish silently. So auto verifies until a packet
- * has a wrong sum, then stops verifying for the rest of the capture and
- * says so once; the packet is fed all the same. The price: from then on
- * a forged packet with a wrong sum, which the real endpoints discard, is
- * believed. Only an attacker on the path can mount that, and "checksums
- * = on" (a sensor on a mirror port, which sees no offload) closes it:
- * packets with a wrong sum are counted and dropped. IP fragments are not
- * checked (their sum covers the reassembled segment; SMTP is not
- * fragmented in practice).
+ * entry is always registered): capture.c and v6.c do, before a segment
+ * gets here (see sniff_csum_bad() for "auto").
  *
- * Invariant: a followed stream's user field points at its sniff_cx and
+ * Invariant: libnids' table has room for max_streams + 2 streams and
+ * holds only followed connections (at most max_streams, conn.c evicts
+ * before admitting) plus the one being admitted, so it never evicts on
+ * its own. A followed stream's user field points at its sniff_cx and
  * vice versa; libnids tells us of every end of a stream it frees except
  * its flow timeout, which conn.c keeps from ever firing first.
  */
@@ -35,25 +31,20 @@
 
 #include "internal.h"
 
-/* Kinds for sniff_warn()'s rate limit: libnids' errnums are 1..9. */
-#define W_BADSUM	10
-#define W_NOMEM		11
-#define W_UNKNOWN	12
-
 /* Fragment reassembly table (libnids' default 256). */
 #define NIDS_HOSTS	1024
+#define PROTO_NONE	255	/* reserved: libnids' own IP handler skips it */
 
 static void	 tcp_cb(struct tcp_stream *, void **);
+static void	 ip_cb(struct ip *, int);
 static void	 established(struct sniff *, struct tcp_stream *, void **);
 static void	 deliver(struct sniff *, struct sniff_cx *, enum sniff_dir,
 		    const struct half_stream *);
 static void	 nids_warning(int, int, struct ip *, void *);
 static void	 nids_nomem(char *);
-static void	 stop_checksums(struct sniff *, const uint8_t *);
-static void	 touch(struct sniff *, const struct sniff_ip4 *);
-static int	 table_size(int);
+static void	 feed(struct sniff *, const uint8_t *, size_t);
 static int	 flow_timeout(wb_usec);
-static const char *ip4str(const uint8_t *, char *);
+static size_t	 build(uint8_t *, uint32_t, uint32_t, const uint8_t *, size_t);
 
 static struct sniff *cur;
 
@@ -62,11 +53,15 @@ static struct nids_chksum_ctl no_sums[1] = {
 	{ .netaddr = 0, .mask = 0, .action = NIDS_DONT_CHKSUM },
 };
 
-/* libnids follows 3/4 of n_tcp_streams (its hash size) at most. */
-static int
-table_size(int max_streams)
+/*
+ * libnids follows 3/4 of n_tcp_streams (its hash size) at most, and
+ * evicts when a new stream finds that many: room for max_streams and
+ * the one being admitted, plus one to spare.
+ */
+int
+sniff_nids_table(int max_streams)
 {
-	return (int)(((long long)max_streams * 4 + 2) / 3);
+	return (int)(((long long)max_streams + 2) * 4 / 3 + 2);
 }
 
 /*
@@ -99,7 +94,7 @@ sniff_reasm_init(struct sniff *s, char *err, size_t errlen)
 	nids_params.filename = NULL;
 	nids_params.pcap_filter = NULL;
 	nids_params.pcap_desc = s->dead;
-	nids_params.n_tcp_streams = table_size(s->cfg.max_streams);
+	nids_params.n_tcp_streams = sniff_nids_table(s->cfg.max_streams);
 	nids_params.n_hosts = NIDS_HOSTS;
 	nids_params.dev_addon = -1;
 	nids_params.syslog = nids_warning;
@@ -134,6 +129,7 @@ sniff_reasm_fini(struct sniff *s)
 	if (!s->nids_up)
 		return;
 	sniff_cx_end_all(s, SNIFF_CLOSE_EOF);
+	sniff_gate_fini(s);
 	sniff_cx_free_table(s);
 	nids_unregister_tcp(tcp_cb);	/* nids_exit() leaks the node */
 	nids_exit();			/* pcap_desc set: leaves it open */
@@ -146,57 +142,137 @@ sniff_reasm_fini(struct sniff *s)
 }
 
 /*
- * ip holds p->len bytes of a checked IPv4 packet. It is copied: libnids
- * wants a mutable, aligned buffer, and keeps pointing at it afterwards.
+ * A whole segment is only read, and its payload copied into libnids' own
+ * buffers, before the handler returns: no copy of ours (x86 and the like
+ * read it unaligned). libnids takes a non-const pointer; for a whole
+ * segment it does not write through it.
  */
-void
-sniff_reasm_feed(struct sniff *s, const uint8_t *ip, const struct sniff_ip4 *p)
+static void
+feed(struct sniff *s, const uint8_t *ip, size_t len)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-
-	if (!p->frag && s->cfg.checksums != SNIFF_CSUM_OFF &&
-	    !s->st.checksums_off && !sniff_sums_ok(ip, p->len)) {
-		if (s->cfg.checksums == SNIFF_CSUM_AUTO) {
-			stop_checksums(s, ip);
-		} else {
-			s->st.badsum++;
-			sniff_warn(s, W_BADSUM, "bad checksum, %s -> %s: "
-			    "dropped (checksums = on)", ip4str(ip + 12, a),
-			    ip4str(ip + 16, b));
-			return;
-		}
-	}
 	s->nhdr.ts.tv_sec = (time_t)(s->pkt_ts / WB_USEC_PER_SEC);
 	s->nhdr.ts.tv_usec = (suseconds_t)(s->pkt_ts % WB_USEC_PER_SEC);
-	s->nhdr.caplen = s->nhdr.len = (bpf_u_int32)p->len;
-	if (s->nconns > 0 && !p->frag)
-		touch(s, p);
-	s->st.ipv4++;
+	s->nhdr.caplen = s->nhdr.len = (bpf_u_int32)len;
 	s->in_nids = true;
-	if (p->frag) {
-		/* Fragment reassembly may keep and change what it is given. */
-		memcpy(s->pkt, ip, p->len);
-		nids_pcap_handler(NULL, &s->nhdr, s->pkt);
-	} else {
-		/*
-		 * A whole segment is only read, and its payload copied into
-		 * libnids' own buffers, before the handler returns: no copy
-		 * of ours (x86 and the like read it unaligned). libnids
-		 * takes a non-const pointer; it does not write through it.
-		 */
-		nids_pcap_handler(NULL, &s->nhdr, (u_char *)(uintptr_t)ip);
-	}
+	nids_pcap_handler(NULL, &s->nhdr, (u_char *)(uintptr_t)ip);
 	s->in_nids = false;
 }
 
-/* Any packet of a followed connection is activity, pure ACKs too. */
-static void
-touch(struct sniff *s, const struct sniff_ip4 *p)
+void
+sniff_reasm_feed(struct sniff *s, const struct sniff_seg *g)
 {
-	struct sniff_cx *x;
+	feed(s, g->ip, g->len);
+}
 
-	if ((x = sniff_cx_find(s, p->src, p->dst, p->sport, p->dport)) != NULL)
-		sniff_cx_touch(s, x);
+/*
+ * An IPv4 fragment (len checked bytes). It is copied: fragment
+ * reassembly may keep and change what it is given. A datagram it
+ * completes comes back through ip_cb into dgram4 and goes on from here
+ * as a whole packet, its TCP sum checked (the fragments' own sums say
+ * nothing about the segment).
+ */
+void
+sniff_reasm_frag4(struct sniff *s, const uint8_t *ip, size_t len)
+{
+	struct sniff_ip4 o;
+	struct sniff_seg g;
+
+	memcpy(s->pkt, ip, len);
+	s->dgram4_len = 0;
+	s->in_frag4 = true;
+	/* Only now: a hook on every packet cost 1% of a replay. It goes
+	 * first, before libnids' own IP handler. */
+	nids_register_ip(ip_cb);
+	feed(s, s->pkt, len);
+	nids_unregister_ip(ip_cb);
+	s->in_frag4 = false;
+	if (s->dgram4_len == 0)
+		return;
+	/* No longer a fragment: MF and offset cleared, DF kept. */
+	s->dgram4[6] &= 0x40;
+	s->dgram4[7] = 0;
+	if (sniff_ip4_parse(&s->cfg, s->dgram4, s->dgram4_len, &o) !=
+	    SNIFF_IP_FEED || o.frag)
+		return;
+	if (sniff_csum_wanted(s) && !sniff_tcp4_ok(s->dgram4, o.len) &&
+	    sniff_csum_bad(s, 4, s->dgram4 + 12, s->dgram4 + 16))
+		return;
+	sniff_seg_fill(&g, s->dgram4, o.len, o.hl, o.thl);
+	sniff_tcp_in(s, &g);
+}
+
+/*
+ * libnids' IP hook: every IP packet it hands on, before its own TCP
+ * code. While a fragment is fed, what comes out is a datagram libnids
+ * reassembled: kept for sniff_reasm_frag4, and made invisible to
+ * libnids' TCP code (its buffer is libnids' own, freed after this).
+ */
+static void
+ip_cb(struct ip *iph, int skblen)
+{
+	struct sniff *s = cur;
+	uint8_t *p = (uint8_t *)iph;
+	size_t len;
+
+	(void)skblen;
+	if (s == NULL || !s->in_frag4)
+		return;
+	len = (size_t)(p[2] << 8 | p[3]);	/* checked by libnids */
+	if (p[9] == IPPROTO_TCP && len <= SNIFF_IP_MAX) {
+		memcpy(s->dgram4, p, len);
+		s->dgram4_len = len;
+	}
+	p[9] = PROTO_NONE;
+}
+
+static size_t
+build(uint8_t *p, uint32_t src, uint32_t dst, const uint8_t *th,
+    size_t thl)
+{
+	memset(p, 0, 20);
+	p[0] = 0x45;
+	p[2] = (uint8_t)((20 + thl) >> 8);
+	p[3] = (uint8_t)(20 + thl);
+	p[6] = 0x40;
+	p[8] = 64;
+	p[9] = IPPROTO_TCP;
+	memcpy(p + 12, &src, 4);
+	memcpy(p + 16, &dst, 4);
+	memcpy(p + 20, th, thl);
+	return 20 + thl;
+}
+
+/*
+ * A handshake completed (gate.c): libnids gets the stored SYN, the
+ * stored SYN-ACK and the client's ACK, and calls established(). Returns
+ * true when the connection is followed; otherwise libnids is made to
+ * forget whatever it kept of it.
+ */
+bool
+sniff_reasm_admit(struct sniff *s, const struct sniff_hs *hs,
+    const struct sniff_seg *ack)
+{
+	struct tcp_stream *ts;
+	struct tuple4 t;
+	size_t n;
+
+	s->admitted = NULL;
+	s->admitting = hs;
+	n = build(s->hspkt, hs->cip, hs->sip, hs->syn, hs->syn_len);
+	feed(s, s->hspkt, n);
+	n = build(s->hspkt, hs->sip, hs->cip, hs->synack, hs->synack_len);
+	feed(s, s->hspkt, n);
+	feed(s, ack->ip, ack->len);
+	s->admitting = NULL;
+	if (s->admitted != NULL)
+		return true;
+	t.source = hs->cport;
+	t.dest = hs->sport;
+	t.saddr = hs->cip;
+	t.daddr = hs->sip;
+	if ((ts = nids_find_tcp_stream(&t)) != NULL)
+		nids_free_tcp_stream(ts);
+	return false;
 }
 
 static void
@@ -227,9 +303,13 @@ tcp_cb(struct tcp_stream *ts, void **param)
 		how = SNIFF_CLOSE_RST;
 		break;
 	case NIDS_TIMED_OUT:
-		/* With tcp_workarounds off, only a full table says this. */
+		/* Its table full: cannot happen (see the top), counted if. */
 		how = SNIFF_CLOSE_EVICTED;
 		s->st.evictions++;
+		if (x->busy)
+			s->st.evicted_busy++;
+		else
+			s->st.evicted_idle++;
 		break;
 	case NIDS_EXITING:
 		how = SNIFF_CLOSE_EOF;
@@ -241,27 +321,29 @@ tcp_cb(struct tcp_stream *ts, void **param)
 	sniff_cx_end(s, x, how, s->pkt_ts);
 }
 
-/* The handshake is complete: follow it if its server is watched. */
+/* The handshake is complete: follow it if it is the one admitted. */
 static void
 established(struct sniff *s, struct tcp_stream *ts, void **param)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	struct wb_addr server;
+	char a[WB_ADDR_STRLEN], b[WB_ADDR_STRLEN];
+	const struct sniff_hs *hs = s->admitting;
 	struct sniff_cx *x;
 
-	wb_addr_v4(&server, &ts->addr.daddr);
-	if (!sniff_watched(&s->cfg, ts->addr.dest, &server))
+	if (hs == NULL || ts->addr.saddr != hs->cip ||
+	    ts->addr.daddr != hs->sip || ts->addr.source != hs->cport ||
+	    ts->addr.dest != hs->sport)
 		return;		/* no collect: libnids drops the stream */
-	if ((x = sniff_cx_new(s, ts)) == NULL) {
+	if ((x = sniff_cx_new(s, ts, hs->v6)) == NULL) {
 		sniff_warn(s, W_NOMEM, "out of memory: not following %s:%u -> "
-		    "%s:%u", ip4str((const uint8_t *)&ts->addr.saddr, a),
-		    ts->addr.source, ip4str((const uint8_t *)&ts->addr.daddr,
-		    b), ts->addr.dest);
+		    "%s:%u", sniff_addr4_str(s, (const uint8_t *)&hs->cip, a),
+		    hs->cport, sniff_addr4_str(s, (const uint8_t *)&hs->sip, b),
+		    hs->sport);
 		return;
 	}
 	ts->client.collect++;
 	ts->server.collect++;
 	*param = x;
+	s->admitted = x;
 	if (s->h.on_open != NULL)
 		x->pub.user = s->h.on_open(s->h.arg, &x->pub, s->pkt_ts);
 }
@@ -277,14 +359,6 @@ deliver(struct sniff *s, struct sniff_cx *x, enum sniff_dir d,
 	    (size_t)h->count_new, s->pkt_ts);
 }
 
-static const char *
-ip4str(const uint8_t *a, char *buf)
-{
-	if (inet_ntop(AF_INET, a, buf, INET_ADDRSTRLEN) == NULL)
-		buf[0] = '\0';
-	return buf;
-}
-
 /*
  * libnids' warning hook (nids_params.syslog). For TCP warnings it has
  * checked the IPv4 header: at least 20 bytes, ip_len bytes readable.
@@ -293,7 +367,7 @@ static void
 nids_warning(int type, int errnum, struct ip *iph, void *data)
 {
 	const uint8_t *ip = (const uint8_t *)iph, *th = data;
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char a[WB_ADDR_STRLEN], b[WB_ADDR_STRLEN];
 	struct sniff *s = cur;
 	const char *what;
 
@@ -309,38 +383,25 @@ nids_warning(int type, int errnum, struct ip *iph, void *data)
 			sniff_warn(s, (unsigned)errnum, "libnids: %s", what);
 		else
 			sniff_warn(s, (unsigned)errnum, "libnids: %s, %s -> %s",
-			    what, ip4str(ip + 12, a), ip4str(ip + 16, b));
+			    what, sniff_addr4_str(s, ip + 12, a),
+			    sniff_addr4_str(s, ip + 16, b));
 		break;
 	case NIDS_WARN_TCP:
-		if (errnum == NIDS_WARN_TCP_TOOMUCH)
-			sniff_warn(s, (unsigned)errnum, "libnids: stream table "
-			    "full (max_streams %d): evicting the oldest",
-			    s->cfg.max_streams);
-		else if (errnum == NIDS_WARN_TCP_HDR || th == NULL)
+		if (errnum == NIDS_WARN_TCP_HDR || th == NULL)
 			sniff_warn(s, (unsigned)errnum, "libnids: %s, %s -> %s",
-			    what, ip4str(ip + 12, a), ip4str(ip + 16, b));
+			    what, sniff_addr4_str(s, ip + 12, a),
+			    sniff_addr4_str(s, ip + 16, b));
 		else
 			sniff_warn(s, (unsigned)errnum, "libnids: %s, %s:%u -> "
-			    "%s:%u", what, ip4str(ip + 12, a),
-			    (unsigned)(th[0] << 8 | th[1]), ip4str(ip + 16, b),
+			    "%s:%u", what, sniff_addr4_str(s, ip + 12, a),
+			    (unsigned)(th[0] << 8 | th[1]),
+			    sniff_addr4_str(s, ip + 16, b),
 			    (unsigned)(th[2] << 8 | th[3]));
 		break;
 	default:
 		sniff_warn(s, W_UNKNOWN, "libnids: warning %d/%d", type, errnum);
 		break;
 	}
-}
-
-static void
-stop_checksums(struct sniff *s, const uint8_t *ip)
-{
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-
-	s->st.checksums_off = true;
-	sniff_log("%s: checksums are wrong (%s -> %s first): offloaded on "
-	    "the capturing host? not verifying them in this capture "
-	    "(checksums = on keeps verifying)", s->name,
-	    ip4str(ip + 12, a), ip4str(ip + 16, b));
 }
 
 /*

@@ -187,14 +187,33 @@ render(struct watch *w, out_fn *out, void *arg)
 		    w->j.backends[i]->name,
 		    (unsigned long long)es.fw[i].pending);
 	family(out, arg, "wireban_evictions_total", "counter",
-	    "Followed connections closed because the table was full");
-	out(arg, "wireban_evictions_total{kind=\"any\"} %llu\n",
-	    (unsigned long long)st.evictions);
+	    "Connections or handshakes dropped for room, by kind");
+	out(arg, "wireban_evictions_total{kind=\"half_open\"} %llu\n",
+	    (unsigned long long)st.hs_overflow);
+	out(arg, "wireban_evictions_total{kind=\"idle\"} %llu\n",
+	    (unsigned long long)st.evicted_idle);
+	out(arg, "wireban_evictions_total{kind=\"busy\"} %llu\n",
+	    (unsigned long long)st.evicted_busy);
+	one(out, arg, "wireban_handshake_timeouts_total", "counter",
+	    "Pending handshakes never completed in time",
+	    (unsigned long long)st.hs_timeouts);
+	one(out, arg, "wireban_handshakes_pending", "gauge",
+	    "Handshakes waiting for the client's ACK",
+	    (unsigned long long)st.hs_pending);
 	one(out, arg, "wireban_idle_timeouts_total", "counter",
 	    "Followed connections closed for idling",
 	    (unsigned long long)st.timeouts);
-	one(out, arg, "wireban_ipv6_not_inspected_total", "counter",
-	    "IPv6 packets not inspected", (unsigned long long)st.ipv6);
+	family(out, arg, "wireban_ip_packets_total", "counter",
+	    "TCP packets to or from a watched port, by family and fate");
+	out(arg, "wireban_ip_packets_total{family=\"ipv4\",inspected=\"yes\"} "
+	    "%llu\n", (unsigned long long)st.ipv4);
+	out(arg, "wireban_ip_packets_total{family=\"ipv6\",inspected=\"yes\"} "
+	    "%llu\n", (unsigned long long)st.ipv6);
+	out(arg, "wireban_ip_packets_total{family=\"ipv6\",inspected=\"no\"} "
+	    "%llu\n", (unsigned long long)st.ipv6_uninspected);
+	one(out, arg, "wireban_malformed_packets_total", "counter",
+	    "Packets whose headers cannot be right",
+	    (unsigned long long)st.malformed);
 	one(out, arg, "wireban_outbound_offences_total", "counter",
 	    "Rejections in sessions this host opened (against nobody)",
 	    (unsigned long long)w->j.outbound);

@@ -134,14 +134,25 @@ add_stats(struct sniff_stats *sum, const struct sniff_stats *st)
 	sum->ipv4 += st->ipv4;
 	sum->skipped += st->skipped;
 	sum->ipv6 += st->ipv6;
-	sum->ipv6_smtp += st->ipv6_smtp;
+	sum->ipv6_frags += st->ipv6_frags;
+	sum->ipv6_uninspected += st->ipv6_uninspected;
+	sum->reserved4 += st->reserved4;
 	sum->other += st->other;
 	sum->malformed += st->malformed;
 	sum->badsum += st->badsum;
 	sum->truncated += st->truncated;
 	sum->sessions += st->sessions;
+	sum->frag6_reassembled += st->frag6_reassembled;
+	sum->frag6_overlap += st->frag6_overlap;
+	sum->frag6_timeout += st->frag6_timeout;
+	sum->frag6_full += st->frag6_full;
 	sum->evictions += st->evictions;
+	sum->evicted_idle += st->evicted_idle;
+	sum->evicted_busy += st->evicted_busy;
 	sum->timeouts += st->timeouts;
+	sum->replaced += st->replaced;
+	sum->hs_overflow += st->hs_overflow;
+	sum->hs_timeouts += st->hs_timeouts;
 	sum->checksums_off |= st->checksums_off;
 }
 
@@ -169,18 +180,28 @@ report_packets(const struct sniff_stats *st, int nfiles, int nbad)
 	if (nbad > 0)
 		printf(", %d with errors", nbad);
 	printf("\nPackets:  %llu read\n"
-	    "          %llu IPv4 on the SMTP ports, inspected; %llu other IPv4\n"
-	    "          %llu IPv6 not inspected (%llu on the SMTP ports): "
-	    "libnids is IPv4 only\n"
+	    "          %llu IPv4 and %llu IPv6 on the SMTP ports, inspected "
+	    "(and %llu IPv6 fragments); %llu other IP\n"
+	    "          %llu IPv6 not inspected (AH, ESP, too big), "
+	    "%llu IPv4 from or to 240/4\n"
 	    "          %llu other, %llu malformed, %llu cut by the snaplen\n",
 	    (unsigned long long)st->packets,
-	    (unsigned long long)st->ipv4, (unsigned long long)st->skipped,
-	    (unsigned long long)st->ipv6, (unsigned long long)st->ipv6_smtp,
+	    (unsigned long long)st->ipv4, (unsigned long long)st->ipv6,
+	    (unsigned long long)st->ipv6_frags,
+	    (unsigned long long)st->skipped,
+	    (unsigned long long)st->ipv6_uninspected,
+	    (unsigned long long)st->reserved4,
 	    (unsigned long long)st->other, (unsigned long long)st->malformed,
 	    (unsigned long long)st->truncated);
 	if (st->badsum > 0)
 		printf("          %llu dropped for bad checksums\n",
 		    (unsigned long long)st->badsum);
+	if (st->frag6_overlap + st->frag6_timeout + st->frag6_full > 0)
+		printf("          IPv6 fragments dropped: %llu overlapping "
+		    "(RFC 5722), %llu not whole in time, %llu table full\n",
+		    (unsigned long long)st->frag6_overlap,
+		    (unsigned long long)st->frag6_timeout,
+		    (unsigned long long)st->frag6_full);
 	if (st->checksums_off)
 		printf("          bad TCP checksums seen (offload): "
 		    "checksums not verified\n");
@@ -245,9 +266,16 @@ report(const struct engine *e, const struct sniff_stats *st, int nfiles,
 	    (unsigned long long)e->st.sessions,
 	    (unsigned long long)e->st.tls_sessions);
 	if (st->evictions > 0 || st->timeouts > 0)
-		printf("          %llu evicted (table full), %llu idle timed "
-		    "out\n", (unsigned long long)st->evictions,
+		printf("          %llu evicted for room (%llu idle, %llu busy), "
+		    "%llu idle timed out\n", (unsigned long long)st->evictions,
+		    (unsigned long long)st->evicted_idle,
+		    (unsigned long long)st->evicted_busy,
 		    (unsigned long long)st->timeouts);
+	if (st->hs_overflow > 0 || st->hs_timeouts > 0)
+		printf("          handshakes never completed: %llu dropped "
+		    "(table full), %llu timed out\n",
+		    (unsigned long long)st->hs_overflow,
+		    (unsigned long long)st->hs_timeouts);
 	printf("Replies:  %llu, of which %llu 4xx/5xx\n\n",
 	    (unsigned long long)e->st.replies,
 	    (unsigned long long)e->st.rejects);
@@ -452,9 +480,10 @@ cmd_replay(struct settings *s, struct opts *o)
 		r.jail.errors++;
 	if (!o->json)
 		report(&e, &sum, o->nargs, nbad, &r.tally, &r.jail, o->apply);
-	else if (sum.ipv6 > 0)
-		fprintf(stderr, "wireban: %llu IPv6 packets not inspected\n",
-		    (unsigned long long)sum.ipv6);
+	else if (sum.ipv6_uninspected > 0)
+		fprintf(stderr, "wireban: %llu IPv6 packets not inspected "
+		    "(AH, ESP, too big)\n",
+		    (unsigned long long)sum.ipv6_uninspected);
 	if (o->apply)
 		fprintf(stderr, "wireban: %ld bans applied from now through "
 		    "%s and kept in %s\n", applied, r.jail.backend->name,

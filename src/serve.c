@@ -94,10 +94,20 @@ status(struct watch *w, struct control_client *c)
 	control_printf(c, "capture:    %llu packets, %llu dropped by the "
 	    "kernel, %llu by the interface\n", ull(st.packets),
 	    ull(st.pcap_drop), ull(st.pcap_ifdrop));
-	control_printf(c, "streams:    %llu evicted (table full), %llu idle "
-	    "timed out\n", ull(st.evictions), ull(st.timeouts));
-	control_printf(c, "IPv6:       %llu packets not inspected\n",
-	    ull(st.ipv6));
+	control_printf(c, "streams:    %llu followed now (max_streams %d), "
+	    "%llu evicted for room (%llu idle, %llu busy), %llu idle timed "
+	    "out, %llu replaced\n", ull(st.conns_open),
+	    w->s->capture.max_streams, ull(st.evictions),
+	    ull(st.evicted_idle), ull(st.evicted_busy), ull(st.timeouts),
+	    ull(st.replaced));
+	control_printf(c, "handshakes: %llu pending, %llu half-open dropped "
+	    "(table full), %llu timed out\n", ull(st.hs_pending),
+	    ull(st.hs_overflow), ull(st.hs_timeouts));
+	control_printf(c, "packets:    %llu IPv4 and %llu IPv6 inspected, "
+	    "%llu IPv6 fragments; not inspected: %llu IPv6 (AH, ESP, too "
+	    "big), %llu malformed, %llu IPv4 to or from 240/4\n",
+	    ull(st.ipv4), ull(st.ipv6), ull(st.ipv6_frags),
+	    ull(st.ipv6_uninspected), ull(st.malformed), ull(st.reserved4));
 	control_printf(c, "firewall:   %s%s%s%s\n", w->j.backend->name,
 	    w->j.nbackends > 1 ? " (and others, below)" : "",
 	    hint[0] != '\0' ? "; see the bans with: " : "", hint);

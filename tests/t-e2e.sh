@@ -4,10 +4,10 @@
 #
 # Two network namespaces joined by a veth pair: the mail host S (exim on
 # 10.77.0.1 and fd77::1, wireban watching its end of the veth, the
-# firewall) and the clients C (10.77.0.5..., fd77::5..., and
-# fd77:0:0:1::5 in another /64). For nftables and ipset, the default
-# and the other set backend, every scenario below; for the compatibility
-# backend iptables, 1 and 4.
+# firewall) and the clients C (10.77.0.5..., and IPv6 clients in /64s
+# of their own: fd77:0:0:105::5 and ::6, fd77:0:0:106::5, ...). For
+# nftables and ipset, the default and the other set backend, every
+# scenario below; for the compatibility backend iptables, 1 and 4.
 #
 #   1  relay probe from 10.77.0.5 -> 550 -> within 1 s the ban is in the
 #      kernel's set, `wireban list` and the events file have it; .5 can
@@ -17,9 +17,9 @@
 #   5  an address in ignoreip is rejected by exim but never banned
 #   6  ban/unban by hand (addresses and prefixes; --for 0s refused);
 #      uid 65534 cannot use the control socket
-#  11  IPv6: a relay prober from fd77::5 is banned within 1 s as its
-#      /64: fd77::6 (same /64) is refused too, fd77:0:0:1::5 (another
-#      /64) and every IPv4 client still connect
+#  11  IPv6: a relay prober from fd77:0:0:105::5 is banned within 1 s
+#      as its /64: fd77:0:0:105::6 (same /64) is refused too,
+#      fd77:0:0:106::5 (another /64) and every IPv4 client still connect
 #  12  IPv6: the open session of a banned IPv6 client is reset
 #   7  SIGTERM: exit 0, the table/sets and rules removed, bans kept in
 #      the state, clients connect again
@@ -310,14 +310,20 @@ new_pair() {
 	cx ip link set lo up
 	sx ip addr add 10.77.0.1/24 dev vs
 	sx ip addr add fd77::1/64 dev vs nodad
-	sx ip addr add fd77:0:0:1::1/64 dev vs nodad
 	for _a in 5 6 7 8 9 66; do
 		cx ip addr add 10.77.0.$_a/24 dev vc
-		cx ip addr add fd77::$_a/64 dev vc nodad
 	done
-	cx ip addr add fd77:0:0:1::5/64 dev vc nodad
+	# IPv6 clients live in /64s of their own (a ban of the server's
+	# own /64 would fall back to the one address: it holds fd77::1):
+	# fd77:0:0:105::/64 (two of them), 106 and 107.
+	cx ip addr add fd77:0:0:105::5/64 dev vc nodad
+	cx ip addr add fd77:0:0:105::6/64 dev vc nodad
+	cx ip addr add fd77:0:0:106::5/64 dev vc nodad
+	cx ip addr add fd77:0:0:107::5/64 dev vc nodad
 	sx ip link set vs up
 	cx ip link set vc up
+	sx ip -6 route add fd77:0:0:100::/56 dev vs
+	cx ip -6 route add fd77::/64 dev vc
 }
 
 listening25() { sx ss -Hltn 'sport = :25' | grep -q .; }
@@ -325,7 +331,7 @@ listening25() { sx ss -Hltn 'sport = :25' | grep -q .; }
 start_exim() {
 	mkdir "$D/spool" "$D/log"
 	chown Debian-exim:Debian-exim "$D/spool" "$D/log"
-	sed -e "s|@TMP@|$D|g" -e "s|@IFACES@|10.77.0.1 ; fd77::1 ; fd77:0:0:1::1|" \
+	sed -e "s|@TMP@|$D|g" -e "s|@IFACES@|10.77.0.1 ; fd77::1|" \
 	    "$ROOT/tests/e2e-exim.conf" >"$D/exim.conf"
 	chown root:root "$D/exim.conf"
 	chmod 644 "$D/exim.conf"
@@ -517,22 +523,27 @@ main_scenarios() {
 
 	if [ "$BACKEND" != iptables ]; then
 		echo "# 11: IPv6: a prober is banned as its /64"
-		check "[11] exim answers fd77::5 '550 relay not permitted'" \
-		    probe fd77::5
-		check "[11] within 1 s the kernel holds the ban of fd77::/64" \
-		    eventually 10 in_kernel fd77::/64
-		check "[11] events file: ban of fd77::/64" event ban fd77::/64
-		check "[11] fd77::5 can no longer connect over IPv6" blocked fd77::5
-		check "[11] fd77::6, same /64, is refused as well" blocked fd77::6
-		check "[11] fd77:0:0:1::5, another /64, still connects" \
-		    connects fd77:0:0:1::5
+		check "[11] exim answers fd77:0:0:105::5 '550 relay not permitted'" \
+		    probe fd77:0:0:105::5
+		check "[11] within 1 s the kernel holds the ban of fd77:0:0:105::/64" \
+		    eventually 10 in_kernel fd77:0:0:105::/64
+		check "[11] events file: ban of fd77:0:0:105::/64" \
+		    event ban fd77:0:0:105::/64
+		check "[11] fd77:0:0:105::5 can no longer connect over IPv6" \
+		    blocked fd77:0:0:105::5
+		check "[11] fd77:0:0:105::6, same /64, is refused as well" \
+		    blocked fd77:0:0:105::6
+		check "[11] fd77:0:0:106::5, another /64, still connects" \
+		    connects fd77:0:0:106::5
 		check "[11] IPv4 clients still connect (10.77.0.6)" connects 10.77.0.6
 
 		echo "# 12: IPv6: the open session of a banned client is cut"
-		check "[12] the held session of fd77:0:0:1::5 draws 550 and is reset" \
-		    held_reset fd77:0:0:1::5
-		check "[12] fd77:0:0:1::/64 is banned" \
-		    eventually 10 in_kernel fd77:0:0:1::/64
+		check "[12] the held session of fd77:0:0:107::5 draws 550 and is reset" \
+		    held_reset fd77:0:0:107::5
+		check "[12] fd77:0:0:107::/64 is banned" \
+		    eventually 10 in_kernel fd77:0:0:107::/64
+		check "[12] exim's end of the session is closed within 2 s" \
+		    eventually 20 exim_side_closed fd77:0:0:107::5
 	fi
 
 	echo "# 6: ban and unban by hand; the socket is root's only"

@@ -178,11 +178,12 @@ check "[1] no temp file is left beside it" eval '[ ! -e "$D/wireban.prom.tmp" ]'
 echo "# 2: rotation without loss"
 (
 	i=1
-	while [ $i -le 60 ]; do probe 10.78.1.$i; i=$((i + 1)); done
+	while [ $i -le 60 ]; do probe 10.78.1.$i; i=$((i + 1)); sleep 0.02; done
 ) &
 PRPID=$!
 PIDS="$PIDS $PRPID"
-sleep 1
+# Rotated in the middle of the wave: after the 20th ban.
+eventually 100 eval '[ "$(wbc list | grep -c "^10\.78\.1\.")" -ge 20 ]'
 mv "$D/events.jsonl" "$D/events.jsonl.1"
 kill -USR1 "$WBPID"
 wait "$PRPID"

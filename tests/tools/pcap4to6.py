@@ -261,20 +261,32 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="pcap4to6.py", description="Rewrite an IPv4 capture as IPv6 "
         "(see the docstring).")
-    ap.add_argument("input")
-    ap.add_argument("output")
+    ap.add_argument("files", nargs="+", metavar="IN [OUT]",
+                    help="IN OUT, or with -d DIR: IN... (DIR/NAME each)")
+    ap.add_argument("-d", "--dir", help="write DIR/NAME for each IN")
+    ap.add_argument("-q", "--quiet", action="store_true",
+                    help="no line per file written")
     ap.add_argument("--prefix", type=parse_prefix,
                     default=parse_prefix("2001:db8::/96"),
                     help="the /96 the IPv4 addresses go into")
     ap.add_argument("--fix-checksums", action="store_true",
                     help="make every complete TCP packet's sum right")
     a = ap.parse_args(argv)
-    try:
-        n, _ = convert(a.input, a.output, a.prefix, a.fix_checksums)
-    except (CaptureError, OSError) as e:
-        print("pcap4to6: %s" % e, file=sys.stderr)
-        return 2
-    print("%s: %d packets" % (a.output, n))
+    if a.dir is not None:
+        pairs = [(f, os.path.join(a.dir, os.path.basename(f)))
+                 for f in a.files]
+    elif len(a.files) == 2:
+        pairs = [(a.files[0], a.files[1])]
+    else:
+        ap.error("give IN OUT, or -d DIR IN...")
+    for src, dst in pairs:
+        try:
+            n, _ = convert(src, dst, a.prefix, a.fix_checksums)
+        except (CaptureError, OSError) as e:
+            print("pcap4to6: %s: %s" % (src, e), file=sys.stderr)
+            return 2
+        if not a.quiet:
+            print("%s: %d packets" % (dst, n))
     return 0
 
 
