@@ -143,6 +143,12 @@ void smtp_end(struct smtp_session *s, wb_usec ts, smtp_cb *cb, void *arg);
 const struct smtp_summary *smtp_summary(const struct smtp_session *s);
 
 /*
+ * Commands the client sent that the server has not answered yet (the
+ * end of a message included): 0 when the session waits for the client.
+ */
+size_t smtp_pending(const struct smtp_session *s);
+
+/*
  * The parser's state machine: how it reads the client's next bytes (and,
  * in the TLS states, whether it reads the server's at all). Exposed for
  * tests and for tracing a fuzz input; the events say all a consumer

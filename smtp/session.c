@@ -60,6 +60,12 @@ smtp_summary(const struct smtp_session *s)
 	return &s->sum;
 }
 
+size_t
+smtp_pending(const struct smtp_session *s)
+{
+	return (size_t)s->q.len + s->q.vlen + s->q.lost;
+}
+
 enum smtp_state
 smtp_session_state(const struct smtp_session *s)
 {

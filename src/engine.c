@@ -105,13 +105,6 @@ on_reply(struct conn *c, const struct smtp_event *ev)
 	}
 }
 
-/*
- * Busy, for the sniffer's eviction order: the client sent a command (or
- * ended a message) and the server has not replied since. Pipelined
- * commands answered in separate segments look idle between replies;
- * an attacker cannot look busy for longer than the server takes to
- * reply to it.
- */
 static void
 on_smtp(const struct smtp_event *ev, void *arg)
 {
@@ -119,19 +112,10 @@ on_smtp(const struct smtp_event *ev, void *arg)
 	struct engine *e = c->e;
 
 	switch (ev->type) {
-	case SMTP_EV_COMMAND:
-		sniff_conn_set_busy(c->sc, true);
-		break;
-	case SMTP_EV_DATA_END:
-		if (ev->cmd == SMTP_CMD_EOM)
-			sniff_conn_set_busy(c->sc, true);
-		break;
 	case SMTP_EV_REPLY:
-		sniff_conn_set_busy(c->sc, false);
 		on_reply(c, ev);
 		break;
 	case SMTP_EV_TLS:
-		sniff_conn_set_busy(c->sc, false);
 		e->st.tls_sessions++;
 		break;
 	case SMTP_EV_ANOMALY:
@@ -181,6 +165,12 @@ on_data(void *arg, struct sniff_conn *sc, enum sniff_dir d,
 	c->sc = sc;
 	smtp_feed(c->smtp, d == SNIFF_FROM_CLIENT ? SMTP_FROM_CLIENT :
 	    SMTP_FROM_SERVER, bytes, len, ts, on_smtp, c);
+	/*
+	 * Busy, for the sniffer's eviction order: a command (or the end of
+	 * a message) waits for its reply. An attacker cannot look busy for
+	 * longer than the server takes to answer it.
+	 */
+	sniff_conn_set_busy(sc, smtp_pending(c->smtp) > 0);
 }
 
 static void

@@ -291,6 +291,10 @@ report(const struct engine *e, const struct sniff_stats *st, int nfiles,
 		printf(", %llu from ranges never banned",
 		    (unsigned long long)ps.refused);
 	printf(")\n");
+	if (st->sessions > 0 && bn->nconf == 0)
+		printf("  (capture.servers is not set: every session's client "
+		    "is a suspect, your own\n   servers' outbound mail "
+		    "included; set it to your MX addresses)\n");
 	(void)ban_policy_foreach(bn->policy, BAN_ACTIVE | BAN_HISTORY,
 	    print_ban, &shown);
 	if (shown > LIST_MAX)

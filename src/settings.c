@@ -85,6 +85,21 @@ capture_settings(struct settings *s, char *err, size_t errlen)
 	if (config_duration(&s->conf, "capture", "idle_timeout",
 	    &c->idle_timeout, err, errlen) < 0)
 		return -1;
+	n = c->max_handshakes;
+	if (config_long(&s->conf, "capture", "max_handshakes", 16, 4194304,
+	    &n, err, errlen) < 0)
+		return -1;
+	c->max_handshakes = (int)n;
+	if (config_duration(&s->conf, "capture", "handshake_timeout",
+	    &c->handshake_timeout, err, errlen) < 0)
+		return -1;
+	if (c->handshake_timeout < WB_USEC_PER_SEC ||
+	    c->handshake_timeout > 600 * WB_USEC_PER_SEC) {
+		e = config_get(&s->conf, "capture", "handshake_timeout");
+		snprintf(err, errlen, "%s: capture.handshake_timeout: 1s to 10m",
+		    e ? e->where : "?");
+		return -1;
+	}
 	if (c->idle_timeout < WB_USEC_PER_SEC) {
 		e = config_get(&s->conf, "capture", "idle_timeout");
 		snprintf(err, errlen, "%s: capture.idle_timeout: at least 1s",
