@@ -103,6 +103,31 @@ tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config.c src/config.h \
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ tests/fuzz/fuzz_config.c src/config.c -lm
+# libFuzzer over the whole packet path, frames to bans: make fuzz-pcap.
+FUZZ_SRC = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard smtp/*.c) \
+	   $(wildcard sniffer/*.c) $(wildcard bans/*.c)
+tests/fuzz/fuzz_pcap: tests/fuzz/fuzz_pcap.c $(FUZZ_SRC) $(HDRS)
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ tests/fuzz/fuzz_pcap.c $(FUZZ_SRC) $(PCRE_LIBS) \
+	    $(NIDS_LIBS) $(FW_LIBS) $(CURL_LIBS) -lm -lpthread
+fuzz-pcap: tests/fuzz/fuzz_pcap
+	mkdir -p tests/fuzz/corpus-pcap
+	tests/fuzz/fuzz_pcap -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -print_final_stats=1 tests/fuzz/corpus-pcap tests/fuzz/seeds-pcap
+
+# libFuzzer over the control socket (server and requests): fuzz-control.
+tests/fuzz/fuzz_control: tests/fuzz/fuzz_control.c $(FUZZ_SRC) $(HDRS)
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ tests/fuzz/fuzz_control.c $(FUZZ_SRC) $(PCRE_LIBS) \
+	    $(NIDS_LIBS) $(FW_LIBS) $(CURL_LIBS) -lm -lpthread
+fuzz-control: tests/fuzz/fuzz_control
+	mkdir -p tests/fuzz/corpus-control
+	tests/fuzz/fuzz_control -max_total_time=$(FUZZ_SECONDS) -max_len=1024 \
+	    -print_final_stats=1 tests/fuzz/corpus-control \
+	    tests/fuzz/seeds-control
+
 # libFuzzer over the ban state's readers (records, snapshot, journal).
 tests/fuzz/fuzz_state: tests/fuzz/fuzz_state.c $(wildcard bans/*.c) $(HDRS)
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude \
@@ -132,7 +157,9 @@ clean-objs:
 
 clean: clean-objs
 	rm -rf build-asan tests/fuzz/fuzz_smtp tests/fuzz/fuzz_config \
-	    tests/fuzz/fuzz_state
+	    tests/fuzz/fuzz_state tests/fuzz/fuzz_pcap tests/fuzz/fuzz_control
 
-.PHONY: all setup checks test asan fuzz fuzz-config fuzz-state run bench clean \
+.PHONY: all setup checks test asan fuzz fuzz-config fuzz-state fuzz-pcap \
+	fuzz-control run \
+	bench clean \
 	clean-objs

@@ -156,6 +156,13 @@ control_printf(struct control_client *c, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (c->out == NULL) {
+		if ((c->out = malloc(4096)) == NULL) {
+			c->failed = true;
+			return;
+		}
+		c->outcap = 4096;
+	}
 	for (;;) {
 		size_t room = c->outcap - c->outlen;
 		char *nb;
