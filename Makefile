@@ -19,8 +19,9 @@ LDFLAGS	?=
 PCRE_LIBS  = -lpcre2-8
 NIDS_LIBS  = -lnids -lpcap
 IPTC_LIBS  = -lip4tc -lip6tc
-# The firewall backends of bans/: nftables, ipset, iptables.
-FW_LIBS    = -lnftables -lipset $(IPTC_LIBS)
+# The firewall backends of bans/: nftables, ipset, iptables; crowdsec
+# (libcurl, and a thread of its own).
+FW_LIBS    = -lnftables -lipset $(IPTC_LIBS) -lcurl -lpthread
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 SMTP_OBJ  = $(patsubst %.c,%.o,$(wildcard smtp/*.c))
@@ -51,7 +52,7 @@ tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
 # The suites of bans/ share a fixture (tests/bans_fixture.c).
 BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends \
-	      tests/check_enforcer tests/check_fwsets
+	      tests/check_enforcer tests/check_fwsets tests/check_crowdsec
 $(BANS_CHECKS): tests/%: tests/%.c tests/bans_fixture.c tests/bans_fixture.h $(BANS_OBJ)
 	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
 tests/check_config: tests/check_config.c src/config.h src/config.o
