@@ -14,6 +14,7 @@
 #ifndef WIREBAN_FW_CROWDSEC_H
 #define WIREBAN_FW_CROWDSEC_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -59,10 +60,10 @@ struct cs_alert_conf {
  * controls escaped, valid UTF-8 kept, an invalid byte written as
  * U+FFFD. Returns 0 or -1 (out->over).
  */
-int	 cs_json_str(struct ban_buf *out, const char *s);
+int	 ban_cs_json_str(struct ban_buf *out, const char *s);
 
 /* {"machine_id":..,"password":..,"scenarios":[scenario]}. 0 or -1. */
-int	 cs_json_login(struct ban_buf *out, const char *login,
+int	 ban_cs_json_login(struct ban_buf *out, const char *login,
 	    const char *password, const char *scenario);
 
 /*
@@ -70,7 +71,7 @@ int	 cs_json_login(struct ban_buf *out, const char *login,
  * "NET/BITS" (scope "Range") otherwise. buf has WB_PREFIX_STRLEN
  * bytes. Returns the scope.
  */
-const char *cs_value(const struct ban *b, char *buf);
+const char *ban_cs_value(const struct ban *b, char *buf);
 
 /*
  * Appends one alert object for b posted at now: start_at b->start,
@@ -80,11 +81,11 @@ const char *cs_value(const struct ban *b, char *buf);
  * Returns 1 when appended, 0 when b has less than a second left (not
  * sent), -1 when out is full.
  */
-int	 cs_json_alert(struct ban_buf *out, const struct cs_alert_conf *c,
+int	 ban_cs_json_alert(struct ban_buf *out, const struct cs_alert_conf *c,
 	    const struct ban *b, wb_usec now);
 
 /* t (microseconds since the epoch) as "2006-01-02T15:04:05Z" (UTC). */
-void	 cs_rfc3339(wb_usec t, char buf[32]);
+void	 ban_cs_rfc3339(wb_usec t, char buf[32]);
 
 /* ---- JSON in (fw_crowdsec_json.c) ------------------------------------- */
 
@@ -111,14 +112,14 @@ struct cs_reply {
  * key twice at the top level), a code out of 0..999 or a string longer
  * than its field is an error. Returns 0, or -1 with *why.
  */
-int	 cs_json_parse(const char *buf, size_t len, struct cs_reply *r,
+int	 ban_cs_json_parse(const char *buf, size_t len, struct cs_reply *r,
 	    const char **why);
 
 /*
  * Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". Returns 0 and
  * *out (microseconds since the epoch), or -1.
  */
-int	 cs_rfc3339_parse(const char *s, wb_usec *out);
+int	 ban_cs_rfc3339_parse(const char *s, wb_usec *out);
 
 /* ---- token and backoff (fw_crowdsec_http.c) --------------------------- */
 
@@ -133,26 +134,26 @@ struct cs_token {
  * (an expire that looks past, a clock skew, does not make us log in on
  * every request: a 401 does) nor later than now + 1 day.
  */
-void	 cs_token_set(struct cs_token *t, const char *jwt, wb_usec expire,
+void	 ban_cs_token_set(struct cs_token *t, const char *jwt, wb_usec expire,
 	    wb_usec now);
 /* True when t holds a token that needs no renewal at now. */
-bool	 cs_token_fresh(const struct cs_token *t, wb_usec now);
-void	 cs_token_clear(struct cs_token *t);
+bool	 ban_cs_token_fresh(const struct cs_token *t, wb_usec now);
+void	 ban_cs_token_clear(struct cs_token *t);
 
 /*
  * The wait after the n-th failure in a row (n >= 1): base * 2^(n-1)
  * capped at cap, then jittered into [d/2, d] by rnd (any 32 bits).
  */
-int	 cs_backoff_ms(unsigned n, uint32_t rnd, int base, int cap);
+int	 ban_cs_backoff_ms(unsigned n, uint32_t rnd, int base, int cap);
 
 /* What to do after a reply (status -1: no reply at all). */
-enum cs_verdict {
+enum ban_cs_verdict {
 	CS_V_OK,		/* 2xx */
 	CS_V_RETRY,		/* later, with backoff: down, 5xx, 429 */
 	CS_V_AUTH,		/* 401: log in again, then retry */
 	CS_V_REFUSED,		/* never: 4xx, or 500 "validation failure" */
 };
-enum cs_verdict cs_verdict(int status, const struct cs_reply *r);
+enum ban_cs_verdict ban_cs_verdict(int status, const struct cs_reply *r);
 
 /* A LAPI session: one libcurl handle, kept alive between requests. */
 struct cs_http;
@@ -168,11 +169,11 @@ struct cs_http_conf {
  * libcurl's global set-up, once, before any thread runs (it is not
  * thread-safe in every libcurl). 0, or -1 with a log line.
  */
-int	 cs_http_global_init(void);
+int	 ban_cs_http_global_init(void);
 
 /* NULL with a log line. The strings of c must outlive the session. */
-struct cs_http *cs_http_new(const struct cs_http_conf *c);
-void	 cs_http_free(struct cs_http *h);
+struct cs_http *ban_cs_http_new(const struct cs_http_conf *c);
+void	 ban_cs_http_free(struct cs_http *h);
 
 /*
  * One request: method "POST" or "DELETE" on url + path, with body
@@ -181,7 +182,7 @@ void	 cs_http_free(struct cs_http *h);
  * reply, a reply too large, an abort). The reply parsed is in *r
  * (r->object false and no fields when it was not JSON; *bad set then).
  */
-int	 cs_http_do(struct cs_http *h, const char *method, const char *path,
+int	 ban_cs_http_do(struct cs_http *h, const char *method, const char *path,
 	    const char *body, size_t len, const char *bearer, size_t max,
 	    struct cs_reply *r, bool *bad, char *err, size_t errlen);
 
@@ -198,7 +199,7 @@ enum cs_rec { CS_Q_BAN, CS_Q_UNBAN, CS_D_BAN, CS_D_UNBAN, CS_X_BAN };
  * One prefix: what is to be delivered (a POST of post, a DELETE of
  * what the LAPI holds) and what was (a decision until d_expiry). On
  * the work queue while want_post or want_del. Freed only by
- * cs_table_sweep() and cs_table_fini(), so the worker may hold
+ * ban_cs_table_sweep() and ban_cs_table_fini(), so the worker may hold
  * pointers across a request.
  */
 struct cs_entry {
@@ -207,7 +208,7 @@ struct cs_entry {
 	struct wb_addr	 addr;		/* the network */
 	uint8_t		 bits;
 	bool		 want_post, want_del, queued, delivered;
-	bool		 mark;		/* cs_table_sync() */
+	bool		 mark;		/* ban_cs_table_sync() */
 	struct ban	 post;		/* want_post: the ban to push */
 	wb_usec		 d_expiry;	/* delivered: the LAPI's until */
 	wb_usec		 f_expiry;	/* a POST in flight ends then; 0 */
@@ -223,9 +224,9 @@ struct cs_table {
 	uint64_t	 full;		/* prefixes refused: table full */
 };
 
-int	 cs_table_init(struct cs_table *t, size_t max);
-void	 cs_table_fini(struct cs_table *t);
-struct cs_entry *cs_table_find(const struct cs_table *t,
+int	 ban_cs_table_init(struct cs_table *t, size_t max);
+void	 ban_cs_table_fini(struct cs_table *t);
+struct cs_entry *ban_cs_table_find(const struct cs_table *t,
 	    const struct wb_addr *net, int bits);
 
 /*
@@ -235,7 +236,7 @@ struct cs_entry *cs_table_find(const struct cs_table *t,
  * something is to be done, 0 when nothing, -1 when the table is full
  * or memory runs out (counted in full).
  */
-int	 cs_table_ban(struct cs_table *t, const struct ban *b, wb_usec now);
+int	 ban_cs_table_ban(struct cs_table *t, const struct ban *b, wb_usec now);
 
 /*
  * That ban ended at when: a pending push is dropped; a DELETE is
@@ -243,30 +244,30 @@ int	 cs_table_ban(struct cs_table *t, const struct ban *b, wb_usec now);
  * CS_SLACK (lifted early: a ban that ran out ends at the LAPI too).
  * Returns 1 when a DELETE is wanted, else 0.
  */
-int	 cs_table_unban(struct cs_table *t, const struct ban *b,
+int	 ban_cs_table_unban(struct cs_table *t, const struct ban *b,
 	    wb_usec when);
 
 /* A POST of a decision until expiry succeeded; want_post cleared when
  * e->gen is still gen (gen 0: when e->post ends at expiry). */
-void	 cs_table_posted(struct cs_table *t, struct cs_entry *e,
+void	 ban_cs_table_posted(struct cs_table *t, struct cs_entry *e,
 	    wb_usec expiry, uint32_t gen);
 /* A DELETE succeeded: the LAPI holds nothing of e. */
-void	 cs_table_deleted(struct cs_table *t, struct cs_entry *e,
+void	 ban_cs_table_deleted(struct cs_table *t, struct cs_entry *e,
 	    uint32_t gen);
 /* The LAPI refused e's push for good: it is not retried. */
-void	 cs_table_refused(struct cs_table *t, struct cs_entry *e,
+void	 ban_cs_table_refused(struct cs_table *t, struct cs_entry *e,
 	    uint32_t gen);
 
 /* The first entry that wants a DELETE, or NULL. */
-struct cs_entry *cs_table_next_del(const struct cs_table *t);
+struct cs_entry *ban_cs_table_next_del(const struct cs_table *t);
 /*
  * At most max entries that want a POST (and no DELETE first), in
  * queue order, into v; pushes whose ban has less than a second left at
  * now are dropped on the way (counted in expired). Returns how many.
  */
-size_t	 cs_table_next_posts(struct cs_table *t, struct cs_entry **v,
+size_t	 ban_cs_table_next_posts(struct cs_table *t, struct cs_entry **v,
 	    size_t max, wb_usec now);
-/* Where cs_table_sync() says what it changed, as spool records. */
+/* Where ban_cs_table_sync() says what it changed, as spool records. */
 typedef void cs_rec_fn(void *arg, enum cs_rec k, const struct ban *b,
     wb_usec when);
 
@@ -277,12 +278,12 @@ typedef void cs_rec_fn(void *arg, enum cs_rec k, const struct ban *b,
  * lifted, every other pending push dropped. rec(arg, ...) gets each
  * change. Returns how many bans could not be taken (table full).
  */
-size_t	 cs_table_sync(struct cs_table *t, const struct ban *bans, size_t n,
+size_t	 ban_cs_table_sync(struct cs_table *t, const struct ban *bans, size_t n,
 	    wb_usec now, cs_rec_fn *rec, void *arg);
 /* Frees entries with nothing to do and no live decision at now. */
-size_t	 cs_table_sweep(struct cs_table *t, wb_usec now);
+size_t	 ban_cs_table_sweep(struct cs_table *t, wb_usec now);
 /* Calls fn for every entry (compaction). */
-void	 cs_table_foreach(const struct cs_table *t,
+void	 ban_cs_table_foreach(const struct cs_table *t,
 	    void (*fn)(void *, const struct cs_entry *), void *arg);
 
 /* ---- the spool (fw_crowdsec_spool.c) ---------------------------------- */
@@ -290,11 +291,11 @@ void	 cs_table_foreach(const struct cs_table *t,
 #define CS_REC_MAX	(BAN_STATE_REC_MAX + 16)
 
 /* One record into buf (CS_REC_MAX bytes); its length, 0 if it failed. */
-size_t	 cs_rec_format(char *buf, enum cs_rec k, const struct ban *b,
+size_t	 ban_cs_rec_format(char *buf, enum cs_rec k, const struct ban *b,
 	    wb_usec when);
 /* Applies one record to t as the live code would. */
-void	 cs_rec_apply(struct cs_table *t, enum cs_rec k, const struct ban *b,
-	    wb_usec when, wb_usec now);
+void	 ban_cs_rec_apply(struct cs_table *t, enum cs_rec k,
+	    const struct ban *b, wb_usec when, wb_usec now);
 
 struct cs_spool {
 	int		 fd;		/* -1: no spool (memory only) */
@@ -313,28 +314,28 @@ struct cs_spool_stats {
  * elsewhere is logged (path:line) and skipped. Returns 0, or -1 with a
  * log line (not a regular file, locked by another process, I/O).
  */
-int	 cs_spool_open(struct cs_spool *s, const char *path,
+int	 ban_cs_spool_open(struct cs_spool *s, const char *path,
 	    struct cs_table *t, wb_usec now, struct cs_spool_stats *st);
 /* Appends len bytes holding n records. 0, or -1 with a log line. */
-int	 cs_spool_append(struct cs_spool *s, const char *buf, size_t len,
+int	 ban_cs_spool_append(struct cs_spool *s, const char *buf, size_t len,
 	    size_t n);
-int	 cs_spool_sync(struct cs_spool *s);
+int	 ban_cs_spool_sync(struct cs_spool *s);
 /* True when the file holds far more records than t needs. */
-bool	 cs_spool_wants_compaction(const struct cs_spool *s,
+bool	 ban_cs_spool_wants_compaction(const struct cs_spool *s,
 	    const struct cs_table *t);
 /*
  * Rewrites the spool as the records of t (temp file, fsync, rename):
  * what is delivered and still live, what is pending. 0 or -1 (the old
  * file stays).
  */
-int	 cs_spool_compact(struct cs_spool *s, const struct cs_table *t,
+int	 ban_cs_spool_compact(struct cs_spool *s, const struct cs_table *t,
 	    wb_usec now);
-void	 cs_spool_close(struct cs_spool *s);
+void	 ban_cs_spool_close(struct cs_spool *s);
 
-/* ---- the backend and its test hooks (fw_crowdsec.c) -------------------- */
+/* ---- the backend (fw_crowdsec.c) and its worker (fw_crowdsec_worker.c) */
 
-/* "crowdsec"; declared here until bans.h lists it with the others. */
-extern const struct ban_backend ban_backend_crowdsec;
+#define CS_PASSWORD_MAX	512
+#define CS_SWEEP_EVERY	(60 * WB_USEC_PER_SEC)
 
 /* What the worker did, beyond struct ban_fw_stats. */
 #define CS_HIST	16
@@ -347,6 +348,66 @@ struct cs_worker_stats {
 	uint64_t	 hist[CS_HIST];	/* POSTs of 2^i..2^(i+1)-1 alerts */
 	uint64_t	 expired;	/* pushes dropped: ban over first */
 };
+/* An operation staged by ban() or unban(), until commit(). */
+struct cs_staged {
+	bool		 ban;
+	struct ban	 b;
+	wb_usec		 when;
+};
+
+/*
+ * The backend's one instance. mu guards the table, the spool, the
+ * counters, stop and drain_until; the worker's fields are its own.
+ */
+struct cs_state {
+	bool		 open;
+	char		 url[512], login[128], password[CS_PASSWORD_MAX];
+	char		 scenario[128], origin[128], ca[4096];
+	int		 timeout_ms;
+	size_t		 batch;
+	struct cs_alert_conf ac;
+	/* the enforcer's side */
+	struct cs_staged *stage;
+	size_t		 nstage, stagecap;
+	struct ban_buf	 recs;
+	/* shared, under mu */
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct cs_table	 t;
+	struct cs_spool	 sp;
+	bool		 stop;
+	wb_usec		 drain_until;
+	struct ban_fw_stats st;
+	struct cs_worker_stats ws;
+	int		 backoff_base, backoff_cap;	/* ms */
+	/* the worker's */
+	pthread_t	 thr;
+	bool		 running;
+	_Atomic int	 abort;
+	struct cs_http	*http;
+	struct cs_token	 tok;
+	unsigned	 failures;
+	wb_usec		 next_try, next_sweep;
+	uint32_t	 rnd;
+	char		 logged[128];	/* the error last logged */
+	struct cs_entry	**v;
+	struct ban	*sent;
+	uint32_t	*gens;
+	bool		*in;
+	struct ban_buf	 body;
+};
+extern struct cs_state ban_cs;
+
+wb_usec	 ban_cs_wall(void);	/* CLOCK_REALTIME, us */
+wb_usec	 ban_cs_mono(void);	/* CLOCK_MONOTONIC, us */
+/* The worker thread's body: delivers until stop (see fw_crowdsec.c). */
+void	*ban_cs_worker(void *arg);
+
+/* ---- test hooks ---------------------------------------------------------- */
+
+/* "crowdsec"; declared here until bans.h lists it with the others. */
+extern const struct ban_backend ban_backend_crowdsec;
+
 void	 ban_cs_worker_stats(struct cs_worker_stats *st);
 /* Backoff of the worker (default 1000 .. 60000 ms). */
 void	 ban_cs_tune(int base_ms, int cap_ms);

@@ -39,7 +39,7 @@ struct cs_http {
 /* ---- token, backoff, verdicts ----------------------------------------- */
 
 void
-cs_token_set(struct cs_token *t, const char *jwt, wb_usec expire,
+ban_cs_token_set(struct cs_token *t, const char *jwt, wb_usec expire,
     wb_usec now)
 {
 	wb_usec renew = expire - CS_TOKEN_MARGIN;
@@ -53,19 +53,19 @@ cs_token_set(struct cs_token *t, const char *jwt, wb_usec expire,
 }
 
 bool
-cs_token_fresh(const struct cs_token *t, wb_usec now)
+ban_cs_token_fresh(const struct cs_token *t, wb_usec now)
 {
 	return t->jwt[0] != '\0' && now < t->renew;
 }
 
 void
-cs_token_clear(struct cs_token *t)
+ban_cs_token_clear(struct cs_token *t)
 {
 	memset(t, 0, sizeof(*t));
 }
 
 int
-cs_backoff_ms(unsigned n, uint32_t rnd, int base, int cap)
+ban_cs_backoff_ms(unsigned n, uint32_t rnd, int base, int cap)
 {
 	long long d = base;
 
@@ -79,8 +79,8 @@ cs_backoff_ms(unsigned n, uint32_t rnd, int base, int cap)
 	return (int)(d / 2 + (d - d / 2) * (long long)(rnd % 1024) / 1023);
 }
 
-enum cs_verdict
-cs_verdict(int status, const struct cs_reply *r)
+enum ban_cs_verdict
+ban_cs_verdict(int status, const struct cs_reply *r)
 {
 	if (status >= 200 && status <= 299)
 		return CS_V_OK;
@@ -143,7 +143,7 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 }
 
 int
-cs_http_global_init(void)
+ban_cs_http_global_init(void)
 {
 	static bool ready;
 
@@ -156,7 +156,7 @@ cs_http_global_init(void)
 }
 
 struct cs_http *
-cs_http_new(const struct cs_http_conf *c)
+ban_cs_http_new(const struct cs_http_conf *c)
 {
 	struct cs_http *h;
 
@@ -172,7 +172,7 @@ cs_http_new(const struct cs_http_conf *c)
 	    curl_easy_setopt(h->c, CURLOPT_CAINFO, c->ca_file) != 0)) {
 		ban_log(BAN_LOG_ERR, "crowdsec: libcurl refuses the protocol "
 		    "or CA options");
-		cs_http_free(h);
+		ban_cs_http_free(h);
 		return NULL;
 	}
 	(void)curl_easy_setopt(h->c, CURLOPT_NOSIGNAL, 1L);
@@ -193,7 +193,7 @@ cs_http_new(const struct cs_http_conf *c)
 }
 
 void
-cs_http_free(struct cs_http *h)
+ban_cs_http_free(struct cs_http *h)
 {
 	if (h == NULL)
 		return;
@@ -203,7 +203,7 @@ cs_http_free(struct cs_http *h)
 }
 
 int
-cs_http_do(struct cs_http *h, const char *method, const char *path,
+ban_cs_http_do(struct cs_http *h, const char *method, const char *path,
     const char *body, size_t len, const char *bearer, size_t max,
     struct cs_reply *r, bool *bad, char *err, size_t errlen)
 {
@@ -277,7 +277,7 @@ cs_http_do(struct cs_http *h, const char *method, const char *path,
 		    path);
 		return -1;
 	}
-	if (h->len > 0 && cs_json_parse(h->buf, h->len, r, &why) != 0) {
+	if (h->len > 0 && ban_cs_json_parse(h->buf, h->len, r, &why) != 0) {
 		*bad = true;
 		(void)snprintf(err, errlen, "%s %s: %ld, reply is not JSON as "
 		    "expected: %s", method, path, status, why);

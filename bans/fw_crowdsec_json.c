@@ -4,7 +4,7 @@
  * (token, expire, code, message).
  *
  * Writing: a few fixed shapes, so a tiny escaping writer on struct
- * ban_buf is enough; every string goes through cs_json_str(), which
+ * ban_buf is enough; every string goes through ban_cs_json_str(), which
  * escapes what JSON needs and replaces bytes that are not UTF-8, so
  * whatever a rule name holds the body stays valid JSON.
  *
@@ -61,7 +61,7 @@ utf8_len(const unsigned char *s, size_t n)
 }
 
 int
-cs_json_str(struct ban_buf *out, const char *str)
+ban_cs_json_str(struct ban_buf *out, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n = strlen(str), i = 0, run, k;
@@ -97,20 +97,20 @@ cs_json_str(struct ban_buf *out, const char *str)
 }
 
 int
-cs_json_login(struct ban_buf *out, const char *login, const char *password,
+ban_cs_json_login(struct ban_buf *out, const char *login, const char *password,
     const char *scenario)
 {
 	ban_buf_printf(out, "{\"machine_id\":");
-	cs_json_str(out, login);
+	ban_cs_json_str(out, login);
 	ban_buf_printf(out, ",\"password\":");
-	cs_json_str(out, password);
+	ban_cs_json_str(out, password);
 	ban_buf_printf(out, ",\"scenarios\":[");
-	cs_json_str(out, scenario);
+	ban_cs_json_str(out, scenario);
 	return ban_buf_printf(out, "]}");
 }
 
 void
-cs_rfc3339(wb_usec t, char buf[32])
+ban_cs_rfc3339(wb_usec t, char buf[32])
 {
 	time_t s = (time_t)(t / WB_USEC_PER_SEC);
 	struct tm tm;
@@ -121,7 +121,7 @@ cs_rfc3339(wb_usec t, char buf[32])
 }
 
 const char *
-cs_value(const struct ban *b, char *buf)
+ban_cs_value(const struct ban *b, char *buf)
 {
 	struct wb_addr net;
 	int bits = ban_bits(b);
@@ -132,11 +132,11 @@ cs_value(const struct ban *b, char *buf)
 }
 
 int
-cs_json_alert(struct ban_buf *out, const struct cs_alert_conf *c,
+ban_cs_json_alert(struct ban_buf *out, const struct cs_alert_conf *c,
     const struct ban *b, wb_usec now)
 {
 	char value[WB_PREFIX_STRLEN], t0[32], t1[32], msg[160];
-	const char *scope = cs_value(b, value);
+	const char *scope = ban_cs_value(b, value);
 	wb_usec stop = now - now % WB_USEC_PER_SEC, left = b->expiry - stop;
 	bool range = strcmp(scope, "Range") == 0;
 
@@ -144,31 +144,32 @@ cs_json_alert(struct ban_buf *out, const struct cs_alert_conf *c,
 		return 0;
 	if (left > CS_DURATION_MAX)
 		left = CS_DURATION_MAX;
-	cs_rfc3339(b->start < stop ? b->start : stop, t0);
-	cs_rfc3339(stop, t1);
+	ban_cs_rfc3339(b->start < stop ? b->start : stop, t0);
+	ban_cs_rfc3339(stop, t1);
 	(void)snprintf(msg, sizeof(msg), "wireban: %s banned for SMTP abuse "
 	    "(rule %s, score %d, ban #%u)", value, b->rule[0] ? b->rule : "-",
 	    b->score, b->count);
 	ban_buf_printf(out, "{\"scenario\":");
-	cs_json_str(out, c->scenario);
+	ban_cs_json_str(out, c->scenario);
 	ban_buf_printf(out, ",\"scenario_hash\":\"\",\"scenario_version\":"
 	    "\"\",\"message\":");
-	cs_json_str(out, msg);
+	ban_cs_json_str(out, msg);
 	ban_buf_printf(out, ",\"events_count\":%d,\"start_at\":\"%s\","
 	    "\"stop_at\":\"%s\",\"capacity\":0,\"leakspeed\":\"0\","
 	    "\"simulated\":false,\"events\":[{\"timestamp\":\"%s\","
 	    "\"meta\":[{\"key\":\"service\",\"value\":\"smtp\"},"
 	    "{\"key\":\"rule\",\"value\":", b->score > 0 ? b->score : 1, t0,
 	    t1, t0);
-	cs_json_str(out, b->rule);
-	ban_buf_printf(out, "}]}],\"source\":{\"scope\":\"%s\",\"value\":\"%s\","
-	    "\"%s\":\"%s\"},\"decisions\":[{\"type\":\"ban\",\"scope\":\"%s\","
+	ban_cs_json_str(out, b->rule);
+	ban_buf_printf(out, "}]}],\"source\":{\"scope\":\"%s\","
+	    "\"value\":\"%s\",\"%s\":\"%s\"},\"decisions\":[{\"type\":"
+	    "\"ban\",\"scope\":\"%s\","
 	    "\"value\":\"%s\",\"duration\":\"%lldms\",\"origin\":", scope,
 	    value, range ? "range" : "ip", value, scope, value,
 	    (long long)(left / 1000));
-	cs_json_str(out, c->origin);
+	ban_cs_json_str(out, c->origin);
 	ban_buf_printf(out, ",\"scenario\":");
-	cs_json_str(out, c->scenario);
+	ban_cs_json_str(out, c->scenario);
 	return ban_buf_printf(out, "}]}") == 0 ? 1 : -1;
 }
 
@@ -598,7 +599,7 @@ top_array(struct rd *r, struct cs_reply *out)
 }
 
 int
-cs_json_parse(const char *buf, size_t len, struct cs_reply *out,
+ban_cs_json_parse(const char *buf, size_t len, struct cs_reply *out,
     const char **why)
 {
 	struct rd r = { (const unsigned char *)buf,
@@ -648,7 +649,7 @@ digits(const char *s, int n, int *v)
 }
 
 int
-cs_rfc3339_parse(const char *s, wb_usec *out)
+ban_cs_rfc3339_parse(const char *s, wb_usec *out)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };

@@ -49,7 +49,7 @@ static const char *const tags[] = {
 };
 
 size_t
-cs_rec_format(char *buf, enum cs_rec k, const struct ban *b, wb_usec when)
+ban_cs_rec_format(char *buf, enum cs_rec k, const struct ban *b, wb_usec when)
 {
 	enum ban_rec_kind rk = k == CS_Q_UNBAN || k == CS_D_UNBAN ?
 	    BAN_REC_UNBAN_LINE : BAN_REC_BAN_LINE;
@@ -70,7 +70,7 @@ cs_rec_format(char *buf, enum cs_rec k, const struct ban *b, wb_usec when)
 }
 
 void
-cs_rec_apply(struct cs_table *t, enum cs_rec k, const struct ban *b,
+ban_cs_rec_apply(struct cs_table *t, enum cs_rec k, const struct ban *b,
     wb_usec when, wb_usec now)
 {
 	struct wb_addr net;
@@ -78,31 +78,31 @@ cs_rec_apply(struct cs_table *t, enum cs_rec k, const struct ban *b,
 
 	switch (k) {
 	case CS_Q_BAN:
-		(void)cs_table_ban(t, b, now);
+		(void)ban_cs_table_ban(t, b, now);
 		return;
 	case CS_Q_UNBAN:
-		(void)cs_table_unban(t, b, when);
+		(void)ban_cs_table_unban(t, b, when);
 		return;
 	default:
 		break;
 	}
 	wb_addr_mask(&net, &b->addr, ban_bits(b));
-	if ((e = cs_table_find(t, &net, ban_bits(b))) == NULL) {
+	if ((e = ban_cs_table_find(t, &net, ban_bits(b))) == NULL) {
 		/*
 		 * Delivered, and its "q" compacted away: the entry is made
 		 * as by a ban, which posted() then marks delivered.
 		 */
 		if (k != CS_D_BAN || b->expiry <= now ||
-		    cs_table_ban(t, b, now) < 0 ||
-		    (e = cs_table_find(t, &net, ban_bits(b))) == NULL)
+		    ban_cs_table_ban(t, b, now) < 0 ||
+		    (e = ban_cs_table_find(t, &net, ban_bits(b))) == NULL)
 			return;
 	}
 	if (k == CS_D_BAN)
-		cs_table_posted(t, e, b->expiry, 0);
+		ban_cs_table_posted(t, e, b->expiry, 0);
 	else if (k == CS_D_UNBAN)
-		cs_table_deleted(t, e, 0);
+		ban_cs_table_deleted(t, e, 0);
 	else if (e->want_post && e->post.expiry == b->expiry)
-		cs_table_refused(t, e, 0);
+		ban_cs_table_refused(t, e, 0);
 }
 
 /* One line; 1 applied, 0 blank, -1 bad (*why). */
@@ -149,7 +149,7 @@ replay_line(struct cs_table *t, char *line, wb_usec now, const char **why)
 		k = rk == BAN_REC_BAN_LINE ? CS_D_BAN : CS_D_UNBAN;
 	else
 		k = CS_X_BAN;
-	cs_rec_apply(t, k, &b, when, now);
+	ban_cs_rec_apply(t, k, &b, when, now);
 	return 1;
 }
 
@@ -221,7 +221,7 @@ replay(struct cs_spool *s, struct cs_table *t, wb_usec now,
 }
 
 int
-cs_spool_open(struct cs_spool *s, const char *path, struct cs_table *t,
+ban_cs_spool_open(struct cs_spool *s, const char *path, struct cs_table *t,
     wb_usec now, struct cs_spool_stats *st)
 {
 	struct stat sb;
@@ -261,7 +261,7 @@ fail:
 }
 
 int
-cs_spool_append(struct cs_spool *s, const char *buf, size_t len, size_t n)
+ban_cs_spool_append(struct cs_spool *s, const char *buf, size_t len, size_t n)
 {
 	ssize_t w;
 
@@ -280,7 +280,7 @@ cs_spool_append(struct cs_spool *s, const char *buf, size_t len, size_t n)
 }
 
 int
-cs_spool_sync(struct cs_spool *s)
+ban_cs_spool_sync(struct cs_spool *s)
 {
 	if (s->fd >= 0 && fdatasync(s->fd) != 0) {
 		ban_log(BAN_LOG_ERR, "crowdsec: spool %s: fdatasync: %s",
@@ -291,7 +291,8 @@ cs_spool_sync(struct cs_spool *s)
 }
 
 bool
-cs_spool_wants_compaction(const struct cs_spool *s, const struct cs_table *t)
+ban_cs_spool_wants_compaction(const struct cs_spool *s,
+    const struct cs_table *t)
 {
 	return s->fd >= 0 && s->records >= COMPACT_MIN &&
 	    s->records > 4 * t->n;
@@ -308,7 +309,7 @@ static void
 put(struct compact *c, enum cs_rec k, const struct ban *b, wb_usec when)
 {
 	char rec[CS_REC_MAX];
-	size_t n = cs_rec_format(rec, k, b, when);
+	size_t n = ban_cs_rec_format(rec, k, b, when);
 
 	if (n == 0 || fwrite(rec, 1, n, c->fp) != n)
 		c->err = true;
@@ -340,7 +341,7 @@ compact_one(void *arg, const struct cs_entry *e)
 }
 
 int
-cs_spool_compact(struct cs_spool *s, const struct cs_table *t, wb_usec now)
+ban_cs_spool_compact(struct cs_spool *s, const struct cs_table *t, wb_usec now)
 {
 	char tmp[4096 + 8], dir[4096];
 	struct compact c = { NULL, now, 0, false };
@@ -359,7 +360,7 @@ cs_spool_compact(struct cs_spool *s, const struct cs_table *t, wb_usec now)
 			close(fd);
 		return -1;
 	}
-	cs_table_foreach(t, compact_one, &c);
+	ban_cs_table_foreach(t, compact_one, &c);
 	if (fflush(c.fp) != 0 || fsync(fd) != 0)
 		c.err = true;
 	if (c.err || fclose(c.fp) != 0) {
@@ -379,7 +380,8 @@ cs_spool_compact(struct cs_spool *s, const struct cs_table *t, wb_usec now)
 		return -1;
 	}
 	(void)snprintf(dir, sizeof(dir), "%s", s->path);
-	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
 		(void)fsync(dfd);
 		close(dfd);
 	}
@@ -390,11 +392,11 @@ cs_spool_compact(struct cs_spool *s, const struct cs_table *t, wb_usec now)
 }
 
 void
-cs_spool_close(struct cs_spool *s)
+ban_cs_spool_close(struct cs_spool *s)
 {
 	if (s->fd < 0)
 		return;
-	(void)cs_spool_sync(s);
+	(void)ban_cs_spool_sync(s);
 	close(s->fd);
 	s->fd = -1;
 }

@@ -17,7 +17,7 @@
  * queue is bounded by the number of prefixes (CS_TABLE_MAX).
  *
  * Invariant: the caller holds the backend's lock; an entry is freed
- * only by cs_table_sweep() or cs_table_fini(), never while it has work
+ * only by ban_cs_table_sweep() or ban_cs_table_fini(), never while it has work
  * or a POST in flight.
  */
 #include <stdlib.h>
@@ -38,7 +38,7 @@ slot(const struct cs_table *t, const struct wb_addr *a, int bits)
 }
 
 int
-cs_table_init(struct cs_table *t, size_t max)
+ban_cs_table_init(struct cs_table *t, size_t max)
 {
 	memset(t, 0, sizeof(*t));
 	t->max = max;
@@ -49,7 +49,7 @@ cs_table_init(struct cs_table *t, size_t max)
 }
 
 void
-cs_table_fini(struct cs_table *t)
+ban_cs_table_fini(struct cs_table *t)
 {
 	struct cs_entry *e, *n;
 	size_t i;
@@ -64,7 +64,7 @@ cs_table_fini(struct cs_table *t)
 }
 
 struct cs_entry *
-cs_table_find(const struct cs_table *t, const struct wb_addr *net, int bits)
+ban_cs_table_find(const struct cs_table *t, const struct wb_addr *net, int bits)
 {
 	struct cs_entry *e;
 
@@ -102,7 +102,7 @@ grow(struct cs_table *t)
 static struct cs_entry *
 get(struct cs_table *t, const struct wb_addr *net, int bits)
 {
-	struct cs_entry *e = cs_table_find(t, net, bits);
+	struct cs_entry *e = ban_cs_table_find(t, net, bits);
 	size_t s;
 
 	if (e != NULL)
@@ -183,7 +183,7 @@ near(wb_usec a, wb_usec b)
 }
 
 int
-cs_table_ban(struct cs_table *t, const struct ban *b, wb_usec now)
+ban_cs_table_ban(struct cs_table *t, const struct ban *b, wb_usec now)
 {
 	struct wb_addr net;
 	struct cs_entry *e;
@@ -211,13 +211,13 @@ cs_table_ban(struct cs_table *t, const struct ban *b, wb_usec now)
 }
 
 int
-cs_table_unban(struct cs_table *t, const struct ban *b, wb_usec when)
+ban_cs_table_unban(struct cs_table *t, const struct ban *b, wb_usec when)
 {
 	struct wb_addr net;
 	struct cs_entry *e;
 
 	wb_addr_mask(&net, &b->addr, ban_bits(b));
-	if ((e = cs_table_find(t, &net, ban_bits(b))) == NULL)
+	if ((e = ban_cs_table_find(t, &net, ban_bits(b))) == NULL)
 		return 0;
 	set_post(t, e, false);
 	if (live_until(e) > when + CS_SLACK)
@@ -228,7 +228,7 @@ cs_table_unban(struct cs_table *t, const struct ban *b, wb_usec when)
 }
 
 void
-cs_table_posted(struct cs_table *t, struct cs_entry *e, wb_usec expiry,
+ban_cs_table_posted(struct cs_table *t, struct cs_entry *e, wb_usec expiry,
     uint32_t gen)
 {
 	if (!e->delivered || e->d_expiry < expiry)
@@ -242,7 +242,7 @@ cs_table_posted(struct cs_table *t, struct cs_entry *e, wb_usec expiry,
 }
 
 void
-cs_table_deleted(struct cs_table *t, struct cs_entry *e, uint32_t gen)
+ban_cs_table_deleted(struct cs_table *t, struct cs_entry *e, uint32_t gen)
 {
 	e->delivered = false;
 	e->d_expiry = 0;
@@ -252,7 +252,7 @@ cs_table_deleted(struct cs_table *t, struct cs_entry *e, uint32_t gen)
 }
 
 void
-cs_table_refused(struct cs_table *t, struct cs_entry *e, uint32_t gen)
+ban_cs_table_refused(struct cs_table *t, struct cs_entry *e, uint32_t gen)
 {
 	e->f_expiry = 0;
 	if (gen == 0 || e->gen == gen)
@@ -261,7 +261,7 @@ cs_table_refused(struct cs_table *t, struct cs_entry *e, uint32_t gen)
 }
 
 struct cs_entry *
-cs_table_next_del(const struct cs_table *t)
+ban_cs_table_next_del(const struct cs_table *t)
 {
 	struct cs_entry *e;
 
@@ -272,7 +272,7 @@ cs_table_next_del(const struct cs_table *t)
 }
 
 size_t
-cs_table_next_posts(struct cs_table *t, struct cs_entry **v, size_t max,
+ban_cs_table_next_posts(struct cs_table *t, struct cs_entry **v, size_t max,
     wb_usec now)
 {
 	struct cs_entry *e, *n;
@@ -295,7 +295,7 @@ cs_table_next_posts(struct cs_table *t, struct cs_entry **v, size_t max,
 }
 
 size_t
-cs_table_sync(struct cs_table *t, const struct ban *bans, size_t n,
+ban_cs_table_sync(struct cs_table *t, const struct ban *bans, size_t n,
     wb_usec now, cs_rec_fn *rec, void *arg)
 {
 	struct cs_entry *e;
@@ -312,16 +312,16 @@ cs_table_sync(struct cs_table *t, const struct ban *bans, size_t n,
 		if (b->addr.family != AF_INET && b->addr.family != AF_INET6)
 			continue;
 		wb_addr_mask(&net, &b->addr, ban_bits(b));
-		e = cs_table_find(t, &net, ban_bits(b));
+		e = ban_cs_table_find(t, &net, ban_bits(b));
 		/* Held already and nothing pending: the common restart. */
 		if (e == NULL || e->want_post || e->want_del ||
 		    !e->delivered || !near(e->d_expiry, b->expiry)) {
-			if (cs_table_ban(t, b, now) < 0) {
+			if (ban_cs_table_ban(t, b, now) < 0) {
 				lost++;
 				continue;
 			}
 			rec(arg, CS_Q_BAN, b, 0);
-			e = cs_table_find(t, &net, ban_bits(b));
+			e = ban_cs_table_find(t, &net, ban_bits(b));
 		}
 		e->mark = true;
 	}
@@ -333,14 +333,14 @@ cs_table_sync(struct cs_table *t, const struct ban *bans, size_t n,
 			memset(&u, 0, sizeof(u));
 			u.addr = e->addr;
 			u.bits = e->bits;
-			(void)cs_table_unban(t, &u, now);
+			(void)ban_cs_table_unban(t, &u, now);
 			rec(arg, CS_Q_UNBAN, &u, now);
 		}
 	return lost;
 }
 
 size_t
-cs_table_sweep(struct cs_table *t, wb_usec now)
+ban_cs_table_sweep(struct cs_table *t, wb_usec now)
 {
 	struct cs_entry **pp, *e;
 	size_t i, freed = 0;
@@ -361,7 +361,7 @@ cs_table_sweep(struct cs_table *t, wb_usec now)
 }
 
 void
-cs_table_foreach(const struct cs_table *t,
+ban_cs_table_foreach(const struct cs_table *t,
     void (*fn)(void *, const struct cs_entry *), void *arg)
 {
 	struct cs_entry *e;
