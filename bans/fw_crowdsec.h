@@ -3,10 +3,11 @@
  * the white-box hooks tests/check_crowdsec.c uses. Nothing outside
  * bans/ and those tests includes it.
  *
- *   fw_crowdsec.c        the backend: staging, the worker thread
+ *   fw_crowdsec.c        the backend: configuration, staging, commit, sync
  *   fw_crowdsec_table.c  what is pending and what was delivered, per prefix
  *   fw_crowdsec_spool.c  the same on disk (CRC per record, compaction)
- *   fw_crowdsec_http.c   libcurl, login and token, backoff, verdicts
+ *   fw_crowdsec_worker.c the worker thread: login, POST, DELETE
+ *   fw_crowdsec_http.c   libcurl, the token, times, backoff, verdicts
  *   fw_crowdsec_json.c   the JSON we write, and a strict reader of replies
  *
  * Invariant: only fw_crowdsec_http.c includes <curl/curl.h>.
@@ -115,13 +116,13 @@ struct cs_reply {
 int	 ban_cs_json_parse(const char *buf, size_t len, struct cs_reply *r,
 	    const char **why);
 
+/* ---- token and backoff (fw_crowdsec_http.c) --------------------------- */
+
 /*
  * Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". Returns 0 and
  * *out (microseconds since the epoch), or -1.
  */
 int	 ban_cs_rfc3339_parse(const char *s, wb_usec *out);
-
-/* ---- token and backoff (fw_crowdsec_http.c) --------------------------- */
 
 struct cs_token {
 	char	 jwt[CS_TOKEN_MAX];	/* "" when none */
@@ -145,6 +146,14 @@ void	 ban_cs_token_clear(struct cs_token *t);
  * capped at cap, then jittered into [d/2, d] by rnd (any 32 bits).
  */
 int	 ban_cs_backoff_ms(unsigned n, uint32_t rnd, int base, int cap);
+
+/*
+ * The DELETE that lifts b's decision early (1.4.6: watchers only):
+ * "/v1/decisions?type=ban&origin=ORIGIN&value=VALUE", both escaped;
+ * "" when it does not fit len.
+ */
+void	 ban_cs_delete_path(char *buf, size_t len, const char *origin,
+	    const struct ban *b);
 
 /* What to do after a reply (status -1: no reply at all). */
 enum ban_cs_verdict {

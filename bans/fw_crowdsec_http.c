@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -99,6 +100,113 @@ ban_cs_verdict(int status, const struct cs_reply *r)
 	    strncmp(r->message, "validation failure", 18) == 0)
 		return CS_V_REFUSED;
 	return CS_V_RETRY;
+}
+
+/* ---- the LAPI's times ------------------------------------------------- */
+
+/* n digits at s into *v; -1 unless all are digits. */
+static int
+digits(const char *s, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+int
+ban_cs_rfc3339_parse(const char *s, wb_usec *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	struct tm tm;
+	const char *p;
+	time_t t;
+
+	if (strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
+	    s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    digits(s + 17, 2, &sec))
+		return -1;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    h > 23 || mi > 59 || sec > 60)
+		return -1;
+	p = s + 19;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -1;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	}
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		sign = *p == '-' ? -1 : 1;
+		if (digits(p + 1, 2, &oh) || p[3] != ':' ||
+		    digits(p + 4, 2, &om) || oh > 23 || om > 59)
+			return -1;
+		p += 6;
+	} else
+		return -1;
+	if (*p != '\0')
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec > 59 ? 59 : sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	t -= sign * (oh * 3600 + om * 60);
+	*out = (wb_usec)t * WB_USEC_PER_SEC;
+	return 0;
+}
+
+/* s, percent-encoded for a query (out: len bytes, cut to fit). */
+static void
+query_escape(char *out, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 4 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '.' || c == '~')
+			out[o++] = (char)c;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+void
+ban_cs_delete_path(char *buf, size_t len, const char *origin,
+    const struct ban *b)
+{
+	char value[WB_PREFIX_STRLEN], ev[3 * WB_PREFIX_STRLEN + 1];
+	char eo[3 * 128 + 1];
+
+	(void)ban_cs_value(b, value);
+	query_escape(ev, sizeof(ev), value);
+	query_escape(eo, sizeof(eo), origin);
+	if (snprintf(buf, len, "/v1/decisions?type=ban&origin=%s&value=%s",
+	    eo, ev) >= (int)len && len > 0)
+		buf[0] = '\0';
 }
 
 /* ---- libcurl ------------------------------------------------------------ */

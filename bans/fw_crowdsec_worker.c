@@ -87,16 +87,20 @@ login(void)
 {
 	char err[512];
 	struct cs_reply r;
+	struct ban_buf lb;
 	wb_usec expire;
 	bool bad;
 	int st;
 
-	ban_buf_reset(&cs->body);
-	(void)ban_cs_json_login(&cs->body, cs->login, cs->password,
-	    cs->scenario);
-	st = ban_cs_http_do(cs->http, "POST", "/v1/watchers/login", cs->body.p,
-	    cs->body.len, NULL, CS_RESP_MAX, &r, &bad, err, sizeof(err));
-	memset(cs->body.p, 0, cs->body.cap);	/* it held the password */
+	/* Its own buffer: a request body may be waiting in cs->body. */
+	ban_buf_init(&lb, 4096);
+	(void)ban_cs_json_login(&lb, cs->login, cs->password, cs->scenario);
+	st = lb.over ? -1 : ban_cs_http_do(cs->http, "POST",
+	    "/v1/watchers/login", lb.p, lb.len, NULL, CS_RESP_MAX, &r, &bad,
+	    err, sizeof(err));
+	if (lb.p != NULL)
+		memset(lb.p, 0, lb.cap);	/* it held the password */
+	ban_buf_free(&lb);
 	if (st == 200 && !bad && r.object && r.has_token && jwt_ok(r.token) &&
 	    r.has_expire && ban_cs_rfc3339_parse(r.expire, &expire) == 0) {
 		ban_cs_token_set(&cs->tok, r.token, expire, ban_cs_wall());
@@ -115,31 +119,10 @@ login(void)
 	else if (st > 0)
 		(void)snprintf(err, sizeof(err), "login as %s: status %d, no "
 		    "token", cs->login, st);
+	else if (lb.over)
+		(void)snprintf(err, sizeof(err), "login: request too large");
 	lock_failed(err);
 	return -1;
-}
-
-/* value, percent-encoded for a query. */
-static void
-query_escape(char *out, size_t len, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 4 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    c == '.' || c == '~')
-			out[o++] = (char)c;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
 }
 
 /*
@@ -189,8 +172,7 @@ static void
 deliver_delete(struct cs_entry *e, uint32_t gen, const struct wb_addr *net,
     int bits)
 {
-	char value[WB_PREFIX_STRLEN], ev[3 * WB_PREFIX_STRLEN + 1];
-	char eo[3 * sizeof(cs->origin) + 1], path[1024], err[512];
+	char value[WB_PREFIX_STRLEN], path[1024], err[512];
 	char rec[CS_REC_MAX];
 	struct cs_reply r;
 	struct ban b;
@@ -201,10 +183,7 @@ deliver_delete(struct cs_entry *e, uint32_t gen, const struct wb_addr *net,
 	b.addr = *net;
 	b.bits = (uint8_t)bits;
 	(void)ban_cs_value(&b, value);
-	query_escape(ev, sizeof(ev), value);
-	query_escape(eo, sizeof(eo), cs->origin);
-	(void)snprintf(path, sizeof(path), "/v1/decisions?type=ban&origin=%s"
-	    "&value=%s", eo, ev);
+	ban_cs_delete_path(path, sizeof(path), cs->origin, &b);
 	if ((st = request("DELETE", path, NULL, 0, CS_RESP_MAX, &r)) < 0)
 		return;
 	pthread_mutex_lock(&cs->mu);
