@@ -52,8 +52,12 @@ tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
 # The suites of bans/ share a fixture (tests/bans_fixture.c).
 BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends \
-	      tests/check_enforcer tests/check_fwsets tests/check_crowdsec
+	      tests/check_enforcer tests/check_fwsets
 $(BANS_CHECKS): tests/%: tests/%.c tests/bans_fixture.c tests/bans_fixture.h $(BANS_OBJ)
+	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
+# The crowdsec backend's, with a fake LAPI beside it.
+tests/check_crowdsec: tests/check_crowdsec.c tests/cs_fake_lapi.c \
+    tests/cs_fake_lapi.h tests/bans_fixture.c tests/bans_fixture.h $(BANS_OBJ)
 	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
 tests/check_config: tests/check_config.c src/config.h src/config.o
 	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) -lm $(CHECK_LIBS)

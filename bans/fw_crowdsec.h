@@ -156,13 +156,13 @@ void	 ban_cs_delete_path(char *buf, size_t len, const char *origin,
 	    const struct ban *b);
 
 /* What to do after a reply (status -1: no reply at all). */
-enum ban_cs_verdict {
+enum cs_verdict {
 	CS_V_OK,		/* 2xx */
 	CS_V_RETRY,		/* later, with backoff: down, 5xx, 429 */
 	CS_V_AUTH,		/* 401: log in again, then retry */
 	CS_V_REFUSED,		/* never: 4xx, or 500 "validation failure" */
 };
-enum ban_cs_verdict ban_cs_verdict(int status, const struct cs_reply *r);
+enum cs_verdict ban_cs_verdict(int status, const struct cs_reply *r);
 
 /* A LAPI session: one libcurl handle, kept alive between requests. */
 struct cs_http;

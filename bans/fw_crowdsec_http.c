@@ -80,7 +80,7 @@ ban_cs_backoff_ms(unsigned n, uint32_t rnd, int base, int cap)
 	return (int)(d / 2 + (d - d / 2) * (long long)(rnd % 1024) / 1023);
 }
 
-enum ban_cs_verdict
+enum cs_verdict
 ban_cs_verdict(int status, const struct cs_reply *r)
 {
 	if (status >= 200 && status <= 299)

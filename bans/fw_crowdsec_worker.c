@@ -113,12 +113,12 @@ login(void)
 		(void)snprintf(err, sizeof(err), "login as %s refused: %d %s "
 		    "(check crowdsec.login and its password)", cs->login, st,
 		    r.has_message ? r.message : "");
-	else if (st > 0 && !bad)
+	else if (st > 0 && !bad && st != 200)
 		(void)snprintf(err, sizeof(err), "login as %s: status %d%s%s",
 		    cs->login, st, r.has_message ? ": " : "", r.message);
-	else if (st > 0)
-		(void)snprintf(err, sizeof(err), "login as %s: status %d, no "
-		    "token", cs->login, st);
+	else if (st > 0 && !bad)
+		(void)snprintf(err, sizeof(err), "login as %s: status 200 "
+		    "without a usable token", cs->login);
 	else if (lb.over)
 		(void)snprintf(err, sizeof(err), "login: request too large");
 	lock_failed(err);
@@ -219,7 +219,7 @@ deliver_posts(size_t lo, size_t hi)
 	char rec[CS_REC_MAX], err[512], v[WB_PREFIX_STRLEN];
 	size_t i, n = 0, k, max;
 	struct cs_reply r;
-	enum ban_cs_verdict vd;
+	enum cs_verdict vd;
 	int st, rc;
 
 	ban_buf_reset(&cs->body);
