@@ -378,6 +378,7 @@ cs_close(void)
 	ban_cs_http_free(cs->http);
 	ban_buf_free(&cs->recs);
 	ban_buf_free(&cs->body);
+	ban_buf_free(&cs->dbuf);
 	free(cs->stage);
 	free(cs->v);
 	free(cs->sent);
@@ -427,6 +428,7 @@ cs_open(const struct ban_fw_config *c)
 	}
 	ban_buf_init(&cs->recs, (size_t)STAGE_MAX * CS_REC_MAX);
 	ban_buf_init(&cs->body, cs->batch * 2048 + 4096);
+	ban_buf_init(&cs->dbuf, cs->batch * CS_REC_MAX + 1);
 	cs->v = calloc(cs->batch, sizeof(*cs->v));
 	cs->sent = calloc(cs->batch, sizeof(*cs->sent));
 	cs->gens = calloc(cs->batch, sizeof(*cs->gens));

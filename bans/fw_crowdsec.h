@@ -404,6 +404,7 @@ struct cs_state {
 	uint32_t	*gens;
 	bool		*in;
 	struct ban_buf	 body;
+	struct ban_buf	 dbuf;		/* a POST's "d" records */
 };
 extern struct cs_state ban_cs;
 

@@ -217,7 +217,7 @@ static void
 deliver_posts(size_t lo, size_t hi)
 {
 	char rec[CS_REC_MAX], err[512], v[WB_PREFIX_STRLEN];
-	size_t i, n = 0, k, max;
+	size_t i, n = 0, k, max, nrec;
 	struct cs_reply r;
 	enum cs_verdict vd;
 	int st, rc;
@@ -245,10 +245,10 @@ deliver_posts(size_t lo, size_t hi)
 		    max, &r);
 	else if (cs->body.over)
 		lock_failed("alerts do not fit in the request buffer");
-	pthread_mutex_lock(&cs->mu);
 	vd = n == 0 ? CS_V_OK : st < 0 ? CS_V_RETRY : ban_cs_verdict(st, &r);
 	if (vd == CS_V_REFUSED && hi - lo > 1) {
 		/* Find which: one at a time, the others still go. */
+		pthread_mutex_lock(&cs->mu);
 		for (i = lo; i < hi; i++)
 			cs->v[i]->f_expiry = 0;
 		pthread_mutex_unlock(&cs->mu);
@@ -256,24 +256,34 @@ deliver_posts(size_t lo, size_t hi)
 			deliver_posts(i, i + 1);
 		return;
 	}
+	/* The spool's records out of the lock, written in one go under it. */
+	ban_buf_reset(&cs->dbuf);
+	for (i = lo, nrec = 0; i < hi; i++) {
+		if (vd == CS_V_RETRY || vd == CS_V_AUTH)
+			break;
+		k = ban_cs_rec_format(rec, !cs->in[i] || vd == CS_V_REFUSED ?
+		    CS_X_BAN : CS_D_BAN, &cs->sent[i], 0);
+		if (k > 0 && ban_buf_printf(&cs->dbuf, "%s", rec) == 0)
+			nrec++;
+	}
+	pthread_mutex_lock(&cs->mu);
 	for (i = lo; i < hi; i++) {
 		struct cs_entry *e = cs->v[i];
 
 		if (!cs->in[i] || vd == CS_V_REFUSED) {
 			/* Expired on the way, or refused for good. */
 			ban_cs_table_refused(&cs->t, e, cs->gens[i]);
-			k = ban_cs_rec_format(rec, CS_X_BAN, &cs->sent[i], 0);
-			(void)ban_cs_spool_append(&cs->sp, rec, k, 1);
 			if (!cs->in[i])
 				cs->t.expired++;
-		} else if (vd == CS_V_OK) {
+		} else if (vd == CS_V_OK)
 			ban_cs_table_posted(&cs->t, e, cs->sent[i].expiry,
 			    cs->gens[i]);
-			k = ban_cs_rec_format(rec, CS_D_BAN, &cs->sent[i], 0);
-			(void)ban_cs_spool_append(&cs->sp, rec, k, 1);
-		} else
+		else
 			e->f_expiry = 0;
 	}
+	if (nrec > 0)
+		(void)ban_cs_spool_append(&cs->sp, cs->dbuf.p, cs->dbuf.len,
+		    nrec);
 	if (vd == CS_V_OK && n > 0) {
 		succeeded();
 		cs->st.delivered += n;
