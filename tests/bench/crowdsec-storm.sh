@@ -34,6 +34,7 @@ cleanup() {
 	[ "${KEEP_TMP:-0}" = 1 ] && echo "# kept $TMP" || rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE
 
 # The driver, against the project's bans/ objects.
 (cd "$ROOT" && make -s wireban) >/dev/null 2>"$TMP/build.log" &&
