@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static struct {
 	int		 lfd;
 	pthread_t	 thr;
 	fake_script	*fn;
-	volatile int	 stop;
+	_Atomic int	 stop;
 	pthread_mutex_t	 mu;
 	struct fake_req	 req[FAKE_REQ_MAX];
 	int		 n, answered;
