@@ -7,11 +7,15 @@
  * Invariant: mu is held except around a request; an entry the worker
  * holds a pointer to is not freed meanwhile (only this thread sweeps).
  */
+#include <linux/capability.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fw_crowdsec.h"
 
@@ -355,6 +359,31 @@ wait_until(wb_usec until_mono)
 	(void)pthread_cond_timedwait(&cs->cv, &cs->mu, &ts);
 }
 
+/*
+ * This thread reads what a peer on the network sends and needs no
+ * privilege at all: it talks HTTP and appends to a file it was handed
+ * open. Capabilities, the bounding set and no_new_privs are per thread
+ * on Linux, and the daemon drops its own only after its threads are
+ * started, so this one drops everything itself, first.
+ */
+static void
+drop_all(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	int cap;
+
+	memset(d, 0, sizeof(d));
+	for (cap = 0; cap <= 63; cap++)
+		(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	if (syscall(SYS_capset, &h, d) != 0)
+		ban_log(BAN_LOG_WARNING, "crowdsec: the worker could not drop "
+		    "its capabilities");
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
 void *
 ban_cs_worker(void *arg)
 {
@@ -362,6 +391,7 @@ ban_cs_worker(void *arg)
 	bool work;
 
 	(void)arg;
+	drop_all();
 	pthread_mutex_lock(&cs->mu);
 	for (;;) {
 		m = ban_cs_mono();

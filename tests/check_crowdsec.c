@@ -11,6 +11,7 @@
  * The real LAPI is tests/t-crowdsec.sh's.
  */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1183,6 +1184,61 @@ START_TEST(test_password_file)
 }
 END_TEST
 
+/* The field of /proc/self/task/TID/status, "" when absent. */
+static void
+task_field(const char *tid, const char *key, char *out, size_t len)
+{
+	char path[128], line[256];
+	FILE *fp;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, key, strlen(key)) == 0) {
+			snprintf(out, len, "%s", line + strlen(key));
+			out[strcspn(out, "\n")] = '\0';
+		}
+	fclose(fp);
+}
+
+/* The worker thread holds no privilege whatever the daemon keeps. */
+START_TEST(test_worker_unprivileged)
+{
+	struct ban_fw_config c;
+	struct ban a = now_ban("192.0.2.7", 60);
+	char self[32], nnp[64], bnd[64];
+	struct dirent *de;
+	int dropped = 0;
+	DIR *d;
+
+	fake_start(NULL, url, sizeof(url));
+	conf(&c, tmp_path("spool"));
+	ck_assert_int_eq(be->open(&c), 0);
+	be->ban(&a);
+	be->commit();
+	ck_assert_uint_eq(settle(3000).delivered, 1);
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	task_field(self, "NoNewPrivs:", nnp, sizeof(nnp));
+	ck_assert_str_eq(nnp, "\t0");
+	ck_assert_ptr_nonnull(d = opendir("/proc/self/task"));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strcmp(de->d_name, self) == 0)
+			continue;
+		task_field(de->d_name, "NoNewPrivs:", nnp, sizeof(nnp));
+		task_field(de->d_name, "CapBnd:", bnd, sizeof(bnd));
+		if (strcmp(nnp, "\t1") == 0 &&
+		    strcmp(bnd, "\t0000000000000000") == 0)
+			dropped++;
+	}
+	closedir(d);
+	ck_assert_int_eq(dropped, 1);
+	be->close();
+	fake_stop();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1217,5 +1273,6 @@ main(void)
 	tcase_add_test(t, test_lapi_batches);
 	tcase_add_test(t, test_lapi_restart);
 	tcase_add_test(t, test_password_file);
+	tcase_add_test(t, test_worker_unprivileged);
 	return run_suite(s);
 }
