@@ -19,8 +19,9 @@ LDFLAGS	?=
 PCRE_LIBS  = -lpcre2-8
 NIDS_LIBS  = -lnids -lpcap
 IPTC_LIBS  = -lip4tc -lip6tc
-# The firewall backends of bans/: nftables, ipset, iptables.
-FW_LIBS    = -lnftables -lipset $(IPTC_LIBS)
+# The firewall backends of bans/: nftables, ipset, iptables; crowdsec
+# (libcurl, and a thread of its own).
+FW_LIBS    = -lnftables -lipset $(IPTC_LIBS) -lcurl -lpthread
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 SMTP_OBJ  = $(patsubst %.c,%.o,$(wildcard smtp/*.c))
@@ -59,6 +60,15 @@ $(SNIFF_CHECKS): tests/%: tests/%.c $(SNIFF_TLIB) $(wildcard tests/lib/*.h) $(SN
 BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends \
 	      tests/check_enforcer tests/check_fwsets
 $(BANS_CHECKS): tests/%: tests/%.c tests/bans_fixture.c tests/bans_fixture.h $(BANS_OBJ)
+	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
+# The crowdsec backend's: its pure parts, then the spool and the backend
+# against a fake LAPI.
+CS_FIX = tests/cs_fixture.c tests/cs_fixture.h tests/bans_fixture.c \
+	 tests/bans_fixture.h
+tests/check_crowdsec: tests/check_crowdsec.c $(CS_FIX) $(BANS_OBJ)
+	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
+tests/check_crowdsec_lapi: tests/check_crowdsec_lapi.c tests/cs_fake_lapi.c \
+    tests/cs_fake_lapi.h $(CS_FIX) $(BANS_OBJ)
 	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
 tests/check_config: tests/check_config.c src/config.h src/config.o
 	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) -lm $(CHECK_LIBS)

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "bans_int.h"
+#include "fw_crowdsec.h"
 
 static int	 dry_open(const struct ban_fw_config *);
 static int	 dry_ban(const struct ban *);
@@ -43,6 +44,7 @@ const struct ban_backend *const ban_backends[] = {
 	&ban_backend_dryrun,
 	&ban_backend_exec,
 	&ban_backend_record,
+	&ban_backend_crowdsec,
 	NULL
 };
 

@@ -67,6 +67,8 @@
 
 #define REARM_EVERY	(60 * WB_USEC_PER_SEC)	/* default: long bans looked at */
 #define REARM_MARGIN	(86400 * WB_USEC_PER_SEC) /* re-staged this early */
+/* A remote backend delivering on its own: its counters looked at. */
+#define STATS_EVERY	WB_USEC_PER_SEC
 
 enum op_kind { OP_BAN, OP_UNBAN, OP_SNAPSHOT };
 
@@ -102,8 +104,9 @@ struct ban_enforcer {
 	/* consumer only */
 	char		*jbuf;
 	size_t		 jcap;
-	wb_usec		 last_fsync, last_rearm, rearm_now;
+	wb_usec		 last_fsync, last_rearm, rearm_now, last_stats;
 	bool		 dirty;
+	bool		 remote_busy;	/* a backend has deliveries pending */
 	struct ban_longs longs;		/* bans past the kernel's ceiling */
 	struct ban	*tmp;		/* batch copies, capped for the kernel */
 	uint64_t	*t0s;		/* their hand-over times */
@@ -180,10 +183,41 @@ note_latency(struct ban_enforcer *e, uint64_t t0, uint64_t now)
  * Commits what is staged: nops operations of the ring (0 for a re-arm),
  * of which nt0 with their hand-over times, for the latency histogram.
  */
+/* Under mu: every backend's counters into the stats. */
+static void
+fetch_stats(struct ban_enforcer *e)
+{
+	struct ban_fw_stats fw;
+	size_t i;
+
+	e->remote_busy = false;
+	for (i = 0; i < e->c.nbackends; i++) {
+		e->c.backends[i]->stats(&fw);
+		e->st.fw[i] = fw;
+		if (fw.pending > 0)
+			e->remote_busy = true;
+	}
+	e->last_stats = wall_us();
+}
+
+/*
+ * A remote backend delivers after its commit returned: while it has
+ * deliveries pending, `wireban status` must see them progress (and
+ * its last error) without waiting for the next ban.
+ */
+static void
+refresh_stats(struct ban_enforcer *e, wb_usec now)
+{
+	if (!e->remote_busy || now - e->last_stats < STATS_EVERY)
+		return;
+	pthread_mutex_lock(&e->mu);
+	fetch_stats(e);
+	pthread_mutex_unlock(&e->mu);
+}
+
 static void
 commit(struct ban_enforcer *e, size_t nops, const uint64_t *t0s, size_t nt0)
 {
-	struct ban_fw_stats fw;
 	uint64_t now;
 	size_t i;
 	int rc;
@@ -193,10 +227,7 @@ commit(struct ban_enforcer *e, size_t nops, const uint64_t *t0s, size_t nt0)
 			rc = -1;
 	now = mono_ns();
 	pthread_mutex_lock(&e->mu);
-	for (i = 0; i < e->c.nbackends; i++) {
-		e->c.backends[i]->stats(&fw);
-		e->st.fw[i] = fw;
-	}
+	fetch_stats(e);
 	e->st.batches++;
 	if (nt0 > e->st.largest)
 		e->st.largest = nt0;
@@ -246,6 +277,7 @@ snapshot(struct ban_enforcer *e, struct op *o, wb_usec now)
 			}
 		pthread_mutex_lock(&e->mu);
 		e->st.resyncs++;
+		fetch_stats(e);
 		pthread_mutex_unlock(&e->mu);
 	}
 	free(o->v);
@@ -375,6 +407,11 @@ sleep_ms(struct ban_enforcer *e, wb_usec now)
 		if (until < 0 || t < until)
 			until = t;
 	}
+	if (e->remote_busy) {
+		t = e->last_stats + STATS_EVERY;
+		if (until < 0 || t < until)
+			until = t;
+	}
 	if (until < 0)
 		return -1;
 	t = (until - now) / 1000 + 1;
@@ -395,6 +432,7 @@ consumer(void *arg)
 			maybe_fsync(e, wall_us(), false);
 		now = wall_us();
 		maybe_fsync(e, now, false);
+		refresh_stats(e, now);
 		if (e->longs.n > 0 && now - e->last_rearm >= e->c.rearm_every)
 			rearm(e, now);
 		if (atomic_load(&e->stop)) {
@@ -607,6 +645,8 @@ ban_enforcer_start(const struct ban_enforcer_config *c, char *err,
 		e->c.rearm_every = REARM_EVERY;
 	e->mask = cap - 1;
 	e->efd = -1;
+	/* What a backend brought from before (a spool) is shown soon. */
+	e->remote_busy = true;
 	pthread_mutex_init(&e->mu, NULL);
 	e->jcap = c->batch * BAN_STATE_REC_MAX;
 	if ((e->ring = calloc(cap, sizeof(*e->ring))) == NULL ||

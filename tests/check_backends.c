@@ -34,7 +34,7 @@
 /* ---- the backend table ------------------------------------------------ */
 
 static const char *const backend_names[] = {
-	"nftables", "ipset", "iptables", "dry-run", "exec", "record",
+	"nftables", "ipset", "iptables", "dry-run", "exec", "record", "crowdsec",
 };
 
 START_TEST(test_backend_table)

@@ -85,7 +85,7 @@ DRIVER="$TMP/driver"
 # shellcheck disable=SC2086 # $WARN is a list of flags
 if ! $CC $WARN ${EXTRA_CFLAGS:-} -O1 -g -I"$ROOT/include" -o "$DRIVER" \
     "$ROOT/tests/netns-fw-driver.c" "$TMP"/obj/*.o -lnftables -lipset \
-    -lip4tc -lip6tc; then
+    -lip4tc -lip6tc -lcurl -lpthread; then
 	echo "not ok 1 - build the driver"
 	echo "0 passed, 1 failed"
 	exit 1
