@@ -235,7 +235,6 @@ int
 jail_init(struct jail *j, const struct settings *s, const char *backend,
     const char *state_path, wb_usec now, char *err, size_t errlen)
 {
-	struct ban_enforcer_config ec;
 	struct ban_state_stats st;
 	wb_usec t0;
 	size_t i;
@@ -280,6 +279,15 @@ jail_init(struct jail *j, const struct settings *s, const char *backend,
 			    st.history, st.journal, st.bad);
 	}
 	j->restore_ms = (mono_us() - t0) / 1000;
+	return 0;
+}
+
+int
+jail_start(struct jail *j, char *err, size_t errlen)
+{
+	struct ban_enforcer_config ec;
+	size_t i;
+
 	memset(&ec, 0, sizeof(ec));
 	for (i = 0; i < j->nbackends; i++)
 		ec.backends[i] = j->backends[i];

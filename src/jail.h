@@ -50,13 +50,17 @@ struct jail {
 /*
  * Sets up the policy from s, opens the backends (backend, or
  * s->fw.backend when NULL: one name or several, "nftables,crowdsec"),
- * and with a state_path opens the state (its lock, the bans in it),
- * brings the kernel in line with it (at wall time now) and starts the
- * enforcer. Returns 0, or -1 with err; jail_fini() undoes either way.
+ * and with a state_path opens the state (its lock, the bans in it) and
+ * brings the kernel in line with it (at wall time now). Returns 0, or
+ * -1 with err; jail_fini() undoes either way. Bans are handed on only
+ * once jail_start() has started the enforcer thread: watch starts it
+ * after it dropped its privileges, so that the thread has none but
+ * the two it keeps (capabilities are per thread on Linux).
  */
 int	 jail_init(struct jail *j, const struct settings *s,
 	    const char *backend, const char *state_path, wb_usec now,
 	    char *err, size_t errlen);
+int	 jail_start(struct jail *j, char *err, size_t errlen);
 void	 jail_fini(struct jail *j);
 
 /*

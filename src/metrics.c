@@ -219,6 +219,11 @@ render(struct watch *w, out_fn *out, void *arg)
 	    (unsigned long long)w->j.outbound);
 }
 
+static void	 to_client(void *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	 to_file(void *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static void
 to_client(void *arg, const char *fmt, ...)
 {

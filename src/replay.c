@@ -440,7 +440,7 @@ cmd_replay(struct settings *s, struct opts *o)
 	if (events_open(&r.ev, o->json ? stdout : NULL) < 0 ||
 	    jail_init(&r.jail, s, o->apply ? NULL : "dry-run",
 	    o->apply ? s->state_path : NULL, wall_now(), err,
-	    sizeof(err)) < 0) {
+	    sizeof(err)) < 0 || jail_start(&r.jail, err, sizeof(err)) < 0) {
 		fprintf(stderr, "wireban: %s\n", err);
 		jail_fini(&r.jail);
 		events_close(&r.ev);

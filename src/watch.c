@@ -436,7 +436,13 @@ cmd_watch(struct settings *s, struct opts *o)
 
 	w.started = watch_now();
 	if (setup(&w, o, iface) == 0) {
+		char err[256];
+
 		drop_privileges();
+		if (jail_start(&w.j, err, sizeof(err)) < 0) {
+			logmsg(LOG_ERR, "%s", err);
+			goto out;
+		}
 		say_started(&w, iface);
 		loop(&w, o);
 		if (got_term) {
@@ -446,6 +452,7 @@ cmd_watch(struct settings *s, struct opts *o)
 			rc = 0;
 		}
 	}
+out:
 	if (w.sn != NULL)
 		sniff_close(w.sn);
 	w.sn = NULL;

@@ -501,6 +501,20 @@ main_scenarios() {
 	    connects 10.77.0.6
 	check "[1] the start line says which backend and how to list the bans" \
 	    grep -q "firewall $BACKEND (see the bans: " "$D/wb.log"
+	# Capabilities are per thread: every one of watch's threads (the
+	# capture loop, the enforcer) keeps CAP_NET_ADMIN and CAP_NET_RAW
+	# (bits 12, 13: 0x3000) and nothing else, bounding set included.
+	caps_ok() {
+		for _st in /proc/$WBPID/task/*/status; do
+			grep -q "^CapEff:	0000000000003000$" "$_st" &&
+			    grep -q "^CapBnd:	0000000000003000$" "$_st" &&
+			    grep -q "^NoNewPrivs:	1$" "$_st" || {
+				grep "^Cap\|^NoNew" "$_st" | indent; return 1; }
+		done
+		[ "$(ls /proc/$WBPID/task | wc -l)" -ge 2 ]
+	}
+	check "[1] every thread of watch holds only CAP_NET_ADMIN and CAP_NET_RAW" \
+	    caps_ok
 	stop "$TDPID"
 	PIDS=$(forget "$TDPID" "$PIDS")
 	cp "$D/probe.pcap" "$TMP/probe.pcap" 2>/dev/null

@@ -63,7 +63,7 @@ setup(void)
 	w.started = watch_now();
 	w.hostfd = -1;
 	if (jail_init(&w.j, &s, "dry-run", NULL, watch_now(), err,
-	    sizeof(err)) < 0)
+	    sizeof(err)) < 0 || jail_start(&w.j, err, sizeof(err)) < 0)
 		abort();
 	w.e.rules = s.rules;
 	engine_handlers(&w.e, &h);

@@ -116,7 +116,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&e, 0, sizeof(e));
 	if (events_open(&ev, devnull) < 0 ||
-	    jail_init(&j, &s, "record", NULL, 0, err, sizeof(err)) < 0)
+	    jail_init(&j, &s, "record", NULL, 0, err, sizeof(err)) < 0 ||
+	    jail_start(&j, err, sizeof(err)) < 0)
 		abort();
 	j.ev = &ev;
 	e.rules = s.rules;
