@@ -126,12 +126,18 @@ status(struct watch *w, struct control_client *c)
 	else
 		control_printf(c, "sets:       %llu elements, %llu refused "
 		    "(set full)\n", ull(ps.banned), ull(es.fw[0].set_full));
-	for (i = 1; i < w->j.nbackends; i++)
+	/* A remote backend (crowdsec): what it delivered and owes. */
+	for (i = 0; i < w->j.nbackends; i++) {
+		if (es.fw[i].delivered == 0 && es.fw[i].pending == 0 &&
+		    es.fw[i].last_error[0] == '\0' &&
+		    strcmp(w->j.backends[i]->name, "crowdsec") != 0)
+			continue;
 		control_printf(c, "%-11s %llu delivered, %llu pending, %llu "
 		    "errors%s%s\n", w->j.backends[i]->name,
 		    ull(es.fw[i].delivered), ull(es.fw[i].pending),
 		    ull(es.fw[i].errors), es.fw[i].last_error[0] ?
 		    "; last error: " : "", es.fw[i].last_error);
+	}
 	p50 = quantile_ms(&es, 0.5);
 	p99 = quantile_ms(&es, 0.99);
 	if (es.lat_count > 0)

@@ -340,7 +340,8 @@ greets() { cx "$PY" "$TMP/client.py" "$1" 10.78.0.1 greet 2 2>/dev/null |
 
 # start_wb LOG BACKEND PASSWORD_FILE: watch on MX's client side.
 start_wb() {
-	ip netns exec "$MX" "$WB" watch -i vm -o "firewall.backend=$2" \
+	ip netns exec "$MX" "$WB" watch -i vm -o paths.log=stderr \
+	    -o "firewall.backend=$2" \
 	    -o "crowdsec.url=$API" -o crowdsec.login=wireban-mx1 \
 	    -o "crowdsec.password_file=$3" -o "crowdsec.timeout=2s" \
 	    -o "paths.state=$TMP/state" -o "paths.socket=$TMP/sock" \
