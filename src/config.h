@@ -6,7 +6,8 @@
  * module only reads and checks the text: each key's value is turned into
  * a typed setting by the config_* getters, whose errors name the file,
  * line and key ("wireban.conf:12: policy.bantime: ..."). Sections and
- * keys are those of DESIGN.md; an unknown one is an error.
+ * keys are those of the tables in config.c (wireban.conf(5) documents
+ * each); an unknown one is an error.
  */
 #ifndef WIREBAN_CONFIG_H
 #define WIREBAN_CONFIG_H

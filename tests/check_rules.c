@@ -106,7 +106,10 @@ START_TEST(test_rule_case)
 }
 END_TEST
 
-/* Defaults of DESIGN.md: with maxretry 3, these weights ban at once. */
+/*
+ * The built-in weights (README.md, wireban.conf(5)): with maxretry 3,
+ * these ban at once.
+ */
 START_TEST(test_rule_weights)
 {
 	static const struct {

@@ -8,7 +8,7 @@ separated, one per "reject" event, in stream order.
                                       process for a whole test run)
 
 It also checks that every line of the stream is valid JSON with the
-fields DESIGN.md promises, so a malformed stream fails the test.
+fields README.md ("Events") promises, so a malformed stream fails the test.
 """
 import json
 import sys
