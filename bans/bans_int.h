@@ -53,6 +53,15 @@ size_t	 ban_rec_format(char *buf, size_t len, enum ban_rec_kind k,
 int	 ban_rec_parse(char *line, bool want_crc, enum ban_rec_kind *k,
 	    struct ban *b, wb_usec *when, const char **why);
 
+/*
+ * A journal line's seal: buf[0..n) gets " #CRC32\n" after it (len is
+ * the room in buf); returns the sealed length, 0 when it does not fit.
+ * unseal checks and strips it from a line without its newline: 0, or
+ * -1 with *why.
+ */
+size_t	 ban_rec_seal(char *buf, size_t n, size_t len);
+int	 ban_rec_unseal(char *line, const char **why);
+
 /* CRC-32 of len bytes, as zlib's crc32() would give it. */
 uint32_t ban_crc32(const void *data, size_t len);
 

@@ -54,7 +54,6 @@ ban_cs_rec_format(char *buf, enum cs_rec k, const struct ban *b, wb_usec when)
 	enum ban_rec_kind rk = k == CS_Q_UNBAN || k == CS_D_UNBAN ?
 	    BAN_REC_UNBAN_LINE : BAN_REC_BAN_LINE;
 	size_t n;
-	int m;
 
 	buf[0] = tags[k][0];
 	buf[1] = ' ';
@@ -62,11 +61,7 @@ ban_cs_rec_format(char *buf, enum cs_rec k, const struct ban *b, wb_usec when)
 	    false)) == 0)
 		return 0;
 	n += 1;		/* without its newline */
-	m = snprintf(buf + n, CS_REC_MAX - n, " #%08x\n",
-	    (unsigned)ban_crc32(buf, n));
-	if (m < 0 || (size_t)m >= CS_REC_MAX - n)
-		return 0;
-	return n + (size_t)m;
+	return ban_rec_seal(buf, n, CS_REC_MAX);
 }
 
 void
@@ -111,27 +106,15 @@ replay_line(struct cs_table *t, char *line, wb_usec now, const char **why)
 {
 	enum ban_rec_kind rk;
 	enum cs_rec k;
-	char *hash;
-	unsigned long c;
 	struct ban b;
 	wb_usec when;
-	char *end;
 	int rc;
 
 	line[strcspn(line, "\n")] = '\0';
 	if (line[0] == '\0')
 		return 0;
-	*why = "no checksum (torn or damaged record)";
-	if ((hash = strrchr(line, '#')) == NULL || hash == line ||
-	    hash[-1] != ' ' || strlen(hash + 1) != 8)
+	if (ban_rec_unseal(line, why) != 0)
 		return -1;
-	errno = 0;
-	c = strtoul(hash + 1, &end, 16);
-	*why = "checksum mismatch (torn or damaged record)";
-	if (errno != 0 || *end != '\0' ||
-	    (uint32_t)c != ban_crc32(line, (size_t)(hash - 1 - line)))
-		return -1;
-	hash[-1] = '\0';
 	*why = "unknown record kind";
 	if ((line[0] != 'q' && line[0] != 'd' && line[0] != 'x') ||
 	    line[1] != ' ')

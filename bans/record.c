@@ -207,15 +207,8 @@ ban_rec_format(char *buf, size_t len, enum ban_rec_kind k,
 	}
 	if (n < 0 || (size_t)n >= len)
 		return 0;
-	if (crc) {
-		uint32_t c = ban_crc32(buf, (size_t)n);
-		int m = snprintf(buf + n, len - (size_t)n, " #%08x",
-		    (unsigned)c);
-
-		if (m < 0 || (size_t)m >= len - (size_t)n)
-			return 0;
-		n += m;
-	}
+	if (crc)
+		return ban_rec_seal(buf, (size_t)n, len);
 	if ((size_t)n + 1 >= len)
 		return 0;
 	buf[n++] = '\n';
@@ -223,33 +216,51 @@ ban_rec_format(char *buf, size_t len, enum ban_rec_kind k,
 	return (size_t)n;
 }
 
+size_t
+ban_rec_seal(char *buf, size_t n, size_t len)
+{
+	int m = snprintf(buf + n, len - n, " #%08x\n",
+	    (unsigned)ban_crc32(buf, n));
+
+	if (m < 0 || (size_t)m >= len - n)
+		return 0;
+	return n + (size_t)m;
+}
+
+int
+ban_rec_unseal(char *line, const char **why)
+{
+	unsigned long c;
+	char *hash, *end;
+
+	*why = "no checksum (torn or damaged record)";
+	if ((hash = strrchr(line, '#')) == NULL || hash == line ||
+	    hash[-1] != ' ' || strlen(hash + 1) != 8)
+		return -1;
+	errno = 0;
+	c = strtoul(hash + 1, &end, 16);
+	*why = "checksum mismatch (torn or damaged record)";
+	if (errno != 0 || *end != '\0' ||
+	    (uint32_t)c != ban_crc32(line, (size_t)(hash - 1 - line)))
+		return -1;
+	hash[-1] = '\0';
+	return 0;
+}
+
 int
 ban_rec_parse(char *line, bool want_crc, enum ban_rec_kind *k,
     struct ban *b, wb_usec *when, const char **why)
 {
-	char *f[9], *save = NULL, *tok, *hash;
+	char *f[9], *save = NULL, *tok;
 	long count, score;
 	size_t len = strlen(line);
 	int n = 0, want;
 
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
-	if (want_crc && len > 0 && line[0] != '#') {
-		unsigned long c;
-		char *end;
-
-		*why = "no checksum (torn or damaged record)";
-		if ((hash = strrchr(line, '#')) == NULL || hash == line ||
-		    hash[-1] != ' ' || strlen(hash + 1) != 8)
-			return -1;
-		errno = 0;
-		c = strtoul(hash + 1, &end, 16);
-		*why = "checksum mismatch (torn or damaged record)";
-		if (errno != 0 || *end != '\0' ||
-		    (uint32_t)c != ban_crc32(line, (size_t)(hash - 1 - line)))
-			return -1;
-		hash[-1] = '\0';
-	}
+	if (want_crc && len > 0 && line[0] != '#' &&
+	    ban_rec_unseal(line, why) != 0)
+		return -1;
 	for (tok = strtok_r(line, " \t", &save); tok != NULL;
 	    tok = strtok_r(NULL, " \t", &save)) {
 		if (n == 9)
