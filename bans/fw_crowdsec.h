@@ -302,9 +302,6 @@ void	 ban_cs_table_foreach(const struct cs_table *t,
 /* One record into buf (CS_REC_MAX bytes); its length, 0 if it failed. */
 size_t	 ban_cs_rec_format(char *buf, enum cs_rec k, const struct ban *b,
 	    wb_usec when);
-/* Applies one record to t as the live code would. */
-void	 ban_cs_rec_apply(struct cs_table *t, enum cs_rec k,
-	    const struct ban *b, wb_usec when, wb_usec now);
 
 struct cs_spool {
 	int		 fd;		/* -1: no spool (memory only) */

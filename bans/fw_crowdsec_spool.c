@@ -64,7 +64,7 @@ ban_cs_rec_format(char *buf, enum cs_rec k, const struct ban *b, wb_usec when)
 	return ban_rec_seal(buf, n, CS_REC_MAX);
 }
 
-void
+static void
 ban_cs_rec_apply(struct cs_table *t, enum cs_rec k, const struct ban *b,
     wb_usec when, wb_usec now)
 {

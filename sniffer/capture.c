@@ -369,7 +369,7 @@ frame4(struct sniff *s, const uint8_t *p, size_t caplen, bool cut)
 	}
 }
 
-void
+static void
 sniff_frame(struct sniff *s, const struct pcap_pkthdr *hdr,
     const uint8_t *data)
 {

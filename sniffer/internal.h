@@ -266,8 +266,6 @@ enum sniff_ipv sniff_ip6_parse(const struct sniff_config *c, const uint8_t *p,
 	    size_t caplen, bool reassembled, struct sniff_ip6 *out);
 bool	 sniff_watched(const struct sniff_config *c, uint16_t port,
 	    const struct wb_addr *a);
-uint64_t sniff_sum_bytes(uint64_t sum, const uint8_t *p, size_t n);
-uint16_t sniff_sum_fold(uint64_t sum);
 uint16_t sniff_tcp_sum(const uint8_t *ip, size_t len);
 uint16_t sniff_tcp6_sum(const uint8_t *ip6, const uint8_t *th, size_t tlen);
 bool	 sniff_sums_ok(const uint8_t *ip, size_t len);
@@ -371,8 +369,5 @@ void	 sniff_warn(struct sniff *s, unsigned kind, const char *fmt, ...)
 #define W_MAP6		15
 #define W_FRAG6		16
 
-/* capture.c: one frame, as read (also the fuzzers' entry). */
-void	 sniff_frame(struct sniff *s, const struct pcap_pkthdr *hdr,
-	    const uint8_t *data);
 
 #endif

@@ -106,7 +106,7 @@ sniff_ip4_parse(const struct sniff_config *c, const uint8_t *p, size_t caplen,
  * byte needs placing as the high half of a network-order word. n must
  * be even except for the last call of a sum.
  */
-uint64_t
+static uint64_t
 sniff_sum_bytes(uint64_t sum, const uint8_t *p, size_t n)
 {
 	uint8_t last[2];
@@ -133,7 +133,7 @@ sniff_sum_bytes(uint64_t sum, const uint8_t *p, size_t n)
 }
 
 /* The folded sum, in host order of the words summed: 0xffff when right. */
-uint16_t
+static uint16_t
 sniff_sum_fold(uint64_t sum)
 {
 	while (sum >> 16)

@@ -22,7 +22,7 @@ struct conn {
 	LIST_ENTRY(conn)	 link;		/* e->conns */
 };
 
-size_t
+static size_t
 engine_rule_index(const struct engine *e, const struct smtp_rule_info *r)
 {
 	size_t i, n = smtp_rules_count(e->rules);

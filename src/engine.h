@@ -65,8 +65,5 @@ size_t engine_foreach_client(struct engine *e, const struct wb_addr *net,
 /* The handlers to give the sniffer; arg is the engine. */
 void engine_handlers(struct engine *e, struct sniff_handlers *h);
 
-/* Index of rule r in the engine's rule set (for st.hits). */
-size_t engine_rule_index(const struct engine *e,
-    const struct smtp_rule_info *r);
 
 #endif

@@ -19,12 +19,6 @@ log_setup(const char *mode)
 		openlog("wireban", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-int
-log_to_syslog(void)
-{
-	return use_syslog;
-}
-
 void
 logmsg(int prio, const char *fmt, ...)
 {

@@ -14,7 +14,5 @@ void	 log_setup(const char *mode);
 /* One line; prio is syslog's (LOG_ERR, LOG_WARNING, LOG_NOTICE, ...). */
 void	 logmsg(int prio, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* True when lines go to syslog. */
-int	 log_to_syslog(void);
 
 #endif

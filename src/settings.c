@@ -10,7 +10,7 @@
 
 #include "settings.h"
 
-int
+static int
 settings_parse_ports(const char *v, uint16_t *ports, size_t max)
 {
 	const char *p = v;

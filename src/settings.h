@@ -52,7 +52,5 @@ void settings_free(struct settings *s);
  */
 void settings_dump(const struct settings *s, FILE *fp);
 
-/* Parses "25,465,587" into ports[]; returns the count or -1. */
-int settings_parse_ports(const char *v, uint16_t *ports, size_t max);
 
 #endif
