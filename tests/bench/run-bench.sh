@@ -6,7 +6,7 @@
 #   1. installs what is missing (tcpdump, tshark, GNU time; apt-get, as
 #      root; a tool that cannot be installed turns its rows into
 #      "skipped: reason");
-#   2. builds tests/bench/gen-smtp-pcap.c, bare-nids.c and ban-latency.c
+#   2. builds tests/bench/gen-smtp-pcap (gen-*.c), bare-nids.c and ban-latency.c
 #      (the last against the project's bans/ sources);
 #   3. generates, in a temporary directory removed at the end: the large
 #      capture (BENCH_SIZE, default 1G), a subset for tshark (the same
@@ -127,7 +127,7 @@ GEN="$TMP/gen-smtp-pcap"
 BARE="$TMP/bare-nids"
 BANLAT="$TMP/ban-latency"
 
-$CC $CFLAGS_B -o "$GEN" "$BENCH_DIR/gen-smtp-pcap.c" -lm ||
+$CC $CFLAGS_B -o "$GEN" "$BENCH_DIR"/gen-*.c -lm ||
 	{ say "cannot build gen-smtp-pcap"; exit 1; }
 $CC $CFLAGS_B -o "$BARE" "$BENCH_DIR/bare-nids.c" \
     -lnids -lpcap -lnet -lgthread-2.0 -lglib-2.0 ||
