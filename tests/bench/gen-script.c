@@ -21,25 +21,29 @@
 
 #include "gen.h"
 
-#define POOL_LINES	40000		/* ~3 MB of body text */
-#define LINE_LEN	78		/* 76 + CRLF */
-#define BAD_POOL	2000		/* repeat offenders */
 #define HOSTNAME	"mx.example.net"
+/* The exim of pcaps/ (make-pcaps.sh): its name and its EHLO keywords. */
+#define EXIM_HOST	"mx.wireban.test"
+#define EXIM_EHLO	"250-SIZE 52428800\r\n250-8BITMIME\r\n" \
+			"250-PIPELINING\r\n250-PIPECONNECT\r\n" \
+			"250-AUTH PLAIN LOGIN\r\n250-CHUNKING\r\n" \
+			"250-STARTTLS\r\n250-SMTPUTF8\r\n250 HELP\r\n"
 
 const char *const gen_kind_name[K_MAX] = {
 	"accepted", "relay", "unknown_user", "rbl", "auth", "sync",
+	"probe", "deliver",
 };
 
 uint64_t	 gen_pending;
-
-static char	*pool;
-static uint32_t	*bad_ips;
 
 enum op {
 	O_SYN, O_SYNACK, O_ACK, O_GREET, O_EHLO, O_EHLO_R, O_ENVELOPE,
 	O_ENVELOPE_R, O_BODY, O_EOM_R, O_QUIT, O_QUIT_R, O_SFIN, O_CFIN,
 	O_LASTACK, O_EARLY, O_SYNC_R, O_AUTH, O_AUTH_R1, O_AUTH_U,
-	O_AUTH_R2, O_AUTH_P, O_AUTH_R3, O_END,
+	O_AUTH_R2, O_AUTH_P, O_AUTH_R3,
+	/* the storm's, one command a segment as swaks sends them */
+	O_SACK, O_MAIL, O_MAIL_R, O_RCPT, O_RCPT_R, O_DATA, O_DATA_R,
+	O_QUIT_RF, O_END,
 };
 
 /* What a turn says about the next one. */
@@ -79,140 +83,41 @@ static const struct turn script_sync[] = {
 	{ O_END, 0 },
 };
 
+/*
+ * The storm's relay probe, packet for packet as pcaps/relay.pcap has
+ * it: the client ACKs the banner, the server ACKs QUIT, and its 221
+ * carries its FIN.
+ */
+static const struct turn script_probe[] = {
+	{ O_SYN, 0 }, { O_SYNACK, 0 }, { O_ACK, 0 }, { O_GREET, 0 },
+	{ O_ACK, 0 }, { O_EHLO, 0 }, { O_EHLO_R, 0 }, { O_MAIL, 0 },
+	{ O_MAIL_R, 0 }, { O_RCPT, 0 }, { O_RCPT_R, 0 }, { O_QUIT, 0 },
+	{ O_SACK, 0 }, { O_QUIT_RF, 0 }, { O_CFIN, 0 }, { O_LASTACK, 0 },
+	{ O_END, 0 },
+};
+
+/* The storm's good client, as pcaps/clean.pcap: one small message. */
+static const struct turn script_deliver[] = {
+	{ O_SYN, 0 }, { O_SYNACK, 0 }, { O_ACK, 0 }, { O_GREET, 0 },
+	{ O_ACK, 0 }, { O_EHLO, 0 }, { O_EHLO_R, 0 }, { O_MAIL, 0 },
+	{ O_MAIL_R, 0 }, { O_RCPT, 0 }, { O_RCPT_R, 0 }, { O_DATA, 0 },
+	{ O_SACK, 0 }, { O_DATA_R, 0 }, { O_BODY, 0 }, { O_EOM_R, 0 },
+	{ O_QUIT, 0 }, { O_SACK, 0 }, { O_QUIT_RF, 0 }, { O_CFIN, 0 },
+	{ O_LASTACK, 0 }, { O_END, 0 },
+};
+
 static const struct turn *const scripts[K_MAX] = {
 	[K_OK] = script_mail, [K_RELAY] = script_mail,
 	[K_UNKNOWN] = script_mail, [K_RBL] = script_mail,
 	[K_AUTH] = script_auth, [K_SYNC] = script_sync,
+	[K_PROBE] = script_probe, [K_DELIVER] = script_deliver,
 };
 
-/* ---- session content ------------------------------------------------- */
-
-static const char *const words[] = {
-	"the", "meeting", "invoice", "attached", "please", "find", "report",
-	"quarterly", "regards", "thanks", "schedule", "project", "update",
-	"review", "budget", "delivery", "order", "customer", "support",
-	"ticket", "server", "backup", "monday", "friday", "office", "team",
-	"we", "will", "be", "have", "that", "with", "for", "this", "from",
-	"and", "your", "our", "account", "password", "change", "notice",
-};
-
-static void
-make_pool(void)
+/* The storm's sessions speak as the exim of pcaps/ does. */
+static bool
+storm(const struct sess *s)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, j, nw = sizeof(words) / sizeof(words[0]);
-	char *l;
-
-	if ((pool = malloc((size_t)POOL_LINES * LINE_LEN)) == NULL)
-		gen_oom();
-	for (i = 0; i < POOL_LINES; i++) {
-		l = pool + i * LINE_LEN;
-		if ((i / 64) % 3 == 2) {	/* base64 attachment stretches */
-			for (j = 0; j < 76; j++)
-				l[j] = b64[gen_below(64)];
-		} else {			/* text */
-			j = 0;
-			while (j < 76) {
-				const char *w = words[gen_below((uint32_t)nw)];
-
-				while (*w != '\0' && j < 76)
-					l[j++] = *w++;
-				if (j < 76)
-					l[j++] = ' ';
-			}
-			l[0] = (char)('A' + gen_below(26));
-		}
-		l[76] = '\r';
-		l[77] = '\n';
-	}
-}
-
-/* The body text and the repeat offenders; draws from the seed. */
-void
-gen_content_init(void)
-{
-	unsigned i;
-
-	make_pool();
-	if ((bad_ips = malloc(BAD_POOL * sizeof(*bad_ips))) == NULL)
-		gen_oom();
-	for (i = 0; i < BAD_POOL; i++) {
-		uint32_t y = gen_below(256), z = 1 + gen_below(254);
-
-		bad_ips[i] = 0x0a420000u | y << 8 | z;
-	}
-}
-
-/* Sends part of the session's message content: header, pool, ".\r\n". */
-void
-gen_body_copy(const struct sess *s, unsigned char *dst, uint32_t off,
-    uint32_t n)
-{
-	uint32_t lines_len = s->body_len - s->hdr_len - 3, k;
-
-	while (n > 0) {
-		if (off < s->hdr_len) {
-			k = s->hdr_len - off;
-			if (k > n)
-				k = n;
-			memcpy(dst, s->hdr + off, k);
-		} else if (off < s->hdr_len + lines_len) {
-			k = s->hdr_len + lines_len - off;
-			if (k > n)
-				k = n;
-			memcpy(dst, pool + s->pool_off + (off - s->hdr_len), k);
-		} else {
-			k = s->body_len - off;
-			if (k > n)
-				k = n;
-			memcpy(dst, &".\r\n"[off - s->hdr_len - lines_len], k);
-		}
-		dst += k;
-		off += k;
-		n -= k;
-	}
-}
-
-static uint32_t
-fresh_client(void)
-{
-	/* 10.x.y.z, z in 1..254; one draw per statement, so that every
-	 * compiler draws in the same order */
-	uint32_t x = gen_below(256), y = gen_below(256), z = 1 + gen_below(254);
-
-	return 0x0a000000u | x << 16 | y << 8 | z;
-}
-
-/* Body length: 1 KB * 1024^(u^3), rounded to whole lines. */
-static uint32_t
-body_size(void)
-{
-	double u = gen_unit();
-	/* 1024^(u^3) = 2^(10 u^3) */
-	double b = 1024.0 * __builtin_exp2(10.0 * u * u * u);
-
-	if (b > 1048576.0)
-		b = 1048576.0;
-	return (uint32_t)b;
-}
-
-static void
-exim_id(char *buf)
-{
-	static const char b62[] =
-	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	int i;
-
-	for (i = 0; i < 6; i++)
-		buf[i] = b62[gen_below(62)];
-	buf[6] = '-';
-	for (i = 7; i < 13; i++)
-		buf[i] = b62[gen_below(62)];
-	buf[13] = '-';
-	buf[14] = b62[gen_below(62)];
-	buf[15] = b62[gen_below(62)];
-	buf[16] = '\0';
+	return s->kind == K_PROBE || s->kind == K_DELIVER;
 }
 
 void
@@ -236,9 +141,9 @@ gen_new_session(struct sess *s, char *hdrbuf, uint64_t serial, double ratio,
 	}
 	do {
 		if (s->kind != K_OK && gen_below(2) == 0)
-			s->cip = bad_ips[gen_below(BAD_POOL)];
+			s->cip = gen_bad_client();
 		else
-			s->cip = fresh_client();
+			s->cip = gen_fresh_client();
 		s->cport = (uint16_t)(32768 + gen_below(28232));
 		clash = false;
 		for (i = 0; i < nslots; i++)
@@ -256,7 +161,8 @@ gen_new_session(struct sess *s, char *hdrbuf, uint64_t serial, double ratio,
 	s->nbad = s->kind == K_UNKNOWN ? (uint8_t)(1 + gen_below(s->nrcpt)) :
 	    (s->kind == K_RELAY || s->kind == K_RBL) ? s->nrcpt : 0;
 	s->tries = (uint8_t)(1 + gen_below(3));
-	s->want = body_size();
+	s->want = gen_body_size();
+	s->rng = gen_rnd();
 	if (s->nbad < s->nrcpt && s->kind != K_AUTH && s->kind != K_SYNC)
 		gen_pending += s->want;
 	s->script = scripts[s->kind];
@@ -265,48 +171,34 @@ gen_new_session(struct sess *s, char *hdrbuf, uint64_t serial, double ratio,
 	gen_st.kinds[s->kind]++;
 }
 
-/* The message: a header written now, then pool lines, then ".\r\n". */
-static void
-make_message(struct sess *s)
+/*
+ * A storm session: kind K_PROBE or K_DELIVER from cip (unique in the
+ * storm, so no clash check), a small message for a good client.
+ */
+void
+gen_storm_session(struct sess *s, enum kind k, uint32_t cip, char *hdrbuf,
+    uint64_t serial)
 {
-	char date[64], id[17];
-	time_t t = (time_t)(gen_now_us / 1000000);
-	struct tm tm;
-	uint32_t want = s->want, lines;
-	int n;
-
-	uint32_t subj = gen_below(10000), w1 = gen_below(10), w2 = gen_below(10);
-
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	exim_id(id);
-	n = snprintf(s->hdr, HDR_MAX,
-	    "From: \"Sender %" PRIu64 "\" <user%" PRIu64 "@sender%u.example>\r\n"
-	    "To: <user%u@example.net>\r\n"
-	    "Subject: %s %s %" PRIu64 "\r\n"
-	    "Date: %s\r\n"
-	    "Message-ID: <%s@sender%u.example>\r\n"
-	    "MIME-Version: 1.0\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n"
-	    "\r\n",
-	    s->serial, s->serial, (unsigned)(s->cip & 0xffff),
-	    subj, words[w1], words[w2], s->serial,
-	    date, id, (unsigned)(s->cip & 0xffff));
-	s->hdr_len = (uint16_t)n;
-	lines = want > (uint32_t)n + LINE_LEN ? (want - (uint32_t)n) / LINE_LEN :
-	    1;
-	if (lines > POOL_LINES / 2)
-		lines = POOL_LINES / 2;
-	s->pool_off = gen_below(POOL_LINES - lines) * LINE_LEN;
-	s->body_len = (uint32_t)n + lines * LINE_LEN + 3;
-	/* what is pending from now on is the real length */
-	gen_pending = gen_pending - s->want + s->body_len;
-	s->body_sent = 0;
-	s->unacked = 0;
-	gen_st.messages++;
-	gen_st.body_bytes += s->body_len;
-	if (s->body_len > gen_st.max_body)
-		gen_st.max_body = s->body_len;
+	memset(s, 0, sizeof(*s));
+	s->hdr = hdrbuf;
+	s->serial = serial;
+	s->kind = (uint8_t)k;
+	s->cip = cip;
+	s->cport = (uint16_t)(32768 + gen_below(28232));
+	s->cseq = (uint32_t)gen_rnd();
+	s->sseq = (uint32_t)gen_rnd();
+	s->cts = (uint32_t)gen_rnd();
+	s->sts = (uint32_t)gen_rnd();
+	s->cipid = (uint16_t)gen_rnd();
+	s->sipid = (uint16_t)gen_rnd();
+	s->want = 700 + gen_below(600);	/* one segment */
+	s->rng = gen_rnd();
+	if (k == K_DELIVER)
+		gen_pending += s->want;
+	s->script = scripts[k];
+	s->pc = 0;
+	gen_st.sessions++;
+	gen_st.kinds[k]++;
 }
 
 /* ---- the turns -------------------------------------------------------- */
@@ -336,14 +228,11 @@ static enum next
 t_greet(struct sess *s)
 {
 	char buf[512], date[64];
-	time_t t = (time_t)(gen_now_us / 1000000);
-	struct tm tm;
 	size_t n;
 
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	n = (size_t)snprintf(buf, sizeof(buf), "220 " HOSTNAME
-	    " ESMTP Exim 4.96 %s\r\n", date);
+	gen_date(date, sizeof(date));
+	n = (size_t)snprintf(buf, sizeof(buf), "220 %s ESMTP Exim 4.96 %s\r\n",
+	    storm(s) ? EXIM_HOST : HOSTNAME, date);
 	gen_say(s, false, buf, n);
 	return N_NEXT;
 }
@@ -354,6 +243,13 @@ t_ehlo(struct sess *s)
 	char buf[512];
 	size_t n;
 
+	if (storm(s)) {
+		n = (size_t)snprintf(buf, sizeof(buf), "EHLO %s%" PRIu64
+		    ".example\r\n", s->kind == K_PROBE ? "probe" : "mail",
+		    s->serial);
+		gen_say(s, true, buf, n);
+		return N_NEXT;
+	}
 	n = (size_t)snprintf(buf, sizeof(buf), "EHLO host-%u-%u.client%u"
 	    ".example\r\n", (s->cip >> 8) & 255, s->cip & 255,
 	    (s->cip >> 16) & 255);
@@ -364,10 +260,17 @@ t_ehlo(struct sess *s)
 static enum next
 t_ehlo_r(struct sess *s)
 {
-	char buf[512], cip[16];
+	char buf[512], cip[ADDR_MAX];
 	size_t n;
 
 	gen_ipstr(s->cip, cip, sizeof(cip));
+	if (storm(s)) {
+		n = (size_t)snprintf(buf, sizeof(buf), "250-" EXIM_HOST " Hello "
+		    "%s%" PRIu64 ".example [%s]\r\n" EXIM_EHLO,
+		    s->kind == K_PROBE ? "probe" : "mail", s->serial, cip);
+		gen_say(s, false, buf, n);
+		return N_NEXT;
+	}
 	n = (size_t)snprintf(buf, sizeof(buf),
 	    "250-" HOSTNAME " Hello host-%u-%u.client%u.example [%s]\r\n"
 	    "250-SIZE 52428800\r\n250-8BITMIME\r\n250-PIPELINING\r\n"
@@ -410,7 +313,7 @@ t_envelope(struct sess *s)
 static enum next
 t_envelope_r(struct sess *s)
 {
-	char buf[2048], cip[16];
+	char buf[2048], cip[ADDR_MAX];
 	const char *first = NULL;
 	size_t n;
 	unsigned i, ok = 0;
@@ -464,7 +367,7 @@ t_envelope_r(struct sess *s)
 	gen_say(s, false, buf, n);
 	if (ok == 0)
 		return N_JUMP;
-	make_message(s);
+	gen_make_message(s);
 	return N_NEXT;
 }
 
@@ -498,7 +401,7 @@ t_eom_r(struct sess *s)
 	char buf[64], id[17];
 	size_t n;
 
-	exim_id(id);
+	gen_exim_id(id);
 	n = (size_t)snprintf(buf, sizeof(buf), "250 OK id=%s\r\n", id);
 	gen_say(s, false, buf, n);
 	return N_NEXT;
@@ -517,6 +420,96 @@ t_quit_r(struct sess *s)
 	static const char bye[] = "221 " HOSTNAME " closing connection\r\n";
 
 	gen_say(s, false, bye, sizeof(bye) - 1);
+	return N_NEXT;
+}
+
+/* exim's 221 and its FIN in one segment (pcaps/relay.pcap). */
+static enum next
+t_quit_rf(struct sess *s)
+{
+	static const char bye[] = "221 " EXIM_HOST " closing connection\r\n";
+
+	gen_emit(s, false, F_PSH | F_ACK | F_FIN, bye, sizeof(bye) - 1, false);
+	return N_NEXT;
+}
+
+/* The server's bare ACK of what the client sent. */
+static enum next
+t_sack(struct sess *s)
+{
+	gen_emit(s, false, F_ACK, NULL, 0, false);
+	return N_NEXT;
+}
+
+static enum next
+t_mail(struct sess *s)
+{
+	char buf[128];
+	size_t n;
+
+	if (s->kind == K_PROBE)
+		n = (size_t)snprintf(buf, sizeof(buf), "MAIL FROM:<spammer%"
+		    PRIu64 "@example.com>\r\n", s->serial);
+	else
+		n = (size_t)snprintf(buf, sizeof(buf), "MAIL FROM:<user%"
+		    PRIu64 "@sender.example>\r\n", s->serial);
+	gen_say(s, true, buf, n);
+	return N_NEXT;
+}
+
+static enum next
+t_mail_r(struct sess *s)
+{
+	gen_say(s, false, "250 OK\r\n", 8);
+	return N_NEXT;
+}
+
+/* A probe asks for a foreign domain; a good client for a local user. */
+static enum next
+t_rcpt(struct sess *s)
+{
+	char buf[128];
+	size_t n;
+	uint32_t who = gen_below(100000), dom = gen_below(100);
+
+	if (s->kind == K_PROBE)
+		n = (size_t)snprintf(buf, sizeof(buf), "RCPT TO:<victim%u@"
+		    "elsewhere%u.example>\r\n", who, dom);
+	else
+		n = (size_t)snprintf(buf, sizeof(buf), "RCPT TO:<user%u@"
+		    "wireban.test>\r\n", who);
+	gen_say(s, true, buf, n);
+	return N_NEXT;
+}
+
+static enum next
+t_rcpt_r(struct sess *s)
+{
+	if (s->kind == K_PROBE) {
+		gen_say(s, false, "550 relay not permitted\r\n", 25);
+		gen_st.rcpt_relay++;
+	} else {
+		gen_say(s, false, "250 Accepted\r\n", 14);
+		gen_st.rcpt_ok++;
+	}
+	return N_NEXT;
+}
+
+static enum next
+t_data(struct sess *s)
+{
+	gen_say(s, true, "DATA\r\n", 6);
+	return N_NEXT;
+}
+
+static enum next
+t_data_r(struct sess *s)
+{
+	static const char go[] =
+	    "354 Enter message, ending with \".\" on a line by itself\r\n";
+
+	gen_say(s, false, go, sizeof(go) - 1);
+	gen_make_message(s);
 	return N_NEXT;
 }
 
@@ -624,7 +617,9 @@ static turn_fn *const turns[O_END] = {
 	[O_LASTACK] = t_lastack, [O_EARLY] = t_early, [O_SYNC_R] = t_sync_r,
 	[O_AUTH] = t_auth, [O_AUTH_R1] = t_auth_r1, [O_AUTH_U] = t_auth_u,
 	[O_AUTH_R2] = t_auth_r2, [O_AUTH_P] = t_auth_p,
-	[O_AUTH_R3] = t_auth_r3,
+	[O_AUTH_R3] = t_auth_r3, [O_SACK] = t_sack, [O_MAIL] = t_mail,
+	[O_MAIL_R] = t_mail_r, [O_RCPT] = t_rcpt, [O_RCPT_R] = t_rcpt_r,
+	[O_DATA] = t_data, [O_DATA_R] = t_data_r, [O_QUIT_RF] = t_quit_rf,
 };
 
 bool
@@ -638,12 +633,16 @@ void
 gen_step(struct sess *s)
 {
 	const struct turn *t;
+	enum next next;
 	uint16_t i;
 
 	if (gen_done(s))
 		return;
 	t = &s->script[s->pc];
-	switch (turns[t->op](s)) {
+	gen_use(&s->rng);
+	next = turns[t->op](s);
+	gen_use(NULL);
+	switch (next) {
 	case N_NEXT:
 		s->pc++;
 		break;

@@ -1,12 +1,14 @@
 /*
  * gen-wire.c - the wire under gen-smtp-pcap: a seeded random stream,
  * the output buffer and the pcap file, and one TCP segment of a session
- * as a frame with correct checksums.
+ * as a frame (Ethernet, IPv4 or IPv6, TCP with timestamps) with correct
+ * checksums.
  *
  * Invariant: the same seed and the same calls give the same bytes, on
  * any compiler: every random draw is its own statement, in a fixed
  * order, and nothing here reads a clock or the environment.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,36 +16,61 @@
 
 #include "gen.h"
 
-#define MSS		1448
-#define HDR_LEN		(14 + 20 + 32)	/* Ethernet + IPv4 + TCP with TS */
-#define SYN_HDR_LEN	(14 + 20 + 40)
 #define LINK_BPS	200000000ULL	/* nominal link rate for timestamps */
 #define OBUF_SIZE	(8u << 20)
 
 struct gen_stats gen_st;
 uint64_t	 gen_now_us;
 
-static uint64_t	 rng;
+static uint64_t	 rng, jit, *cur = &rng;
+static bool	 ipv6;
 static FILE	*out;
 static unsigned char *obuf;
 static size_t	 olen;
 
 /* ---- random numbers (splitmix64) ------------------------------------ */
 
+static uint64_t
+mix(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * The streams: the main one (which sessions start, and how they are
+ * set up, in the order they start), each session's own (what it says,
+ * see gen_step()), and the clock's jitter. So a session says the same
+ * whatever the framing around it, IPv4 or IPv6.
+ */
 void
 gen_seed(uint64_t seed)
 {
 	rng = seed * 0x2545f4914f6cdd1dULL + 12345;
+	jit = rng ^ 0x6a09e667f3bcc909ULL;
+	cur = &rng;
+}
+
+/* Draws from stream (NULL: the main one) until the next call. */
+void
+gen_use(uint64_t *stream)
+{
+	cur = stream != NULL ? stream : &rng;
 }
 
 uint64_t
 gen_rnd(void)
 {
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
+	return mix(cur);
+}
 
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+static uint64_t
+jitter(void)
+{
+	return mix(&jit);
 }
 
 uint32_t
@@ -183,11 +210,110 @@ fold(uint64_t acc)
 	return (uint16_t)~acc;
 }
 
+/* 2001:db8:AABB:CCDD::1 for AA.BB.CC.DD: each IPv4 client its own /64. */
+void
+gen_addr6(uint32_t v4, uint8_t a6[16])
+{
+	memset(a6, 0, 16);
+	a6[0] = 0x20;
+	a6[1] = 0x01;
+	a6[2] = 0x0d;
+	a6[3] = 0xb8;
+	put32(a6 + 4, v4);
+	a6[15] = 1;
+}
+
+/* The client's address as exim prints it ("[...]" in the EHLO reply). */
 void
 gen_ipstr(uint32_t ip, char *buf, size_t len)
 {
+	uint8_t a6[16];
+
+	if (ipv6) {
+		gen_addr6(ip, a6);
+		if (inet_ntop(AF_INET6, a6, buf, (socklen_t)len) == NULL)
+			(void)snprintf(buf, len, "?");
+		return;
+	}
 	(void)snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
 	    (ip >> 8) & 255, ip & 255);
+}
+
+void
+gen_set_ipv6(bool on)
+{
+	ipv6 = on;
+}
+
+bool
+gen_ipv6(void)
+{
+	return ipv6;
+}
+
+/* Payload bytes per full segment: the MSS less the timestamp option. */
+uint32_t
+gen_mss(void)
+{
+	return (ipv6 ? 1440 : 1460) - 12;
+}
+
+/* The network header: IPv4 (20 bytes) or IPv6 (40); returns its length. */
+static size_t
+put_ip(unsigned char *ip, bool from_client, uint32_t src, uint32_t dst,
+    uint16_t ipid, size_t tcplen)
+{
+	uint16_t sum;
+
+	if (ipv6) {
+		ip[0] = 0x60;
+		ip[1] = ip[2] = ip[3] = 0;	/* traffic class, flow label */
+		put16(ip + 4, (uint32_t)tcplen);
+		ip[6] = 6;
+		ip[7] = from_client ? 52 : 64;
+		gen_addr6(src, ip + 8);
+		gen_addr6(dst, ip + 24);
+		return 40;
+	}
+	ip[0] = 0x45;
+	ip[1] = 0;
+	put16(ip + 2, (uint32_t)(20 + tcplen));
+	put16(ip + 4, ipid);
+	put16(ip + 6, 0x4000);
+	ip[8] = from_client ? 52 : 64;
+	ip[9] = 6;
+	ip[10] = ip[11] = 0;
+	put32(ip + 12, src);
+	put32(ip + 16, dst);
+	sum = fold(sum_bytes(ip, 20, 0));
+	memcpy(ip + 10, &sum, 2);
+	return 20;
+}
+
+/* The TCP checksum over the pseudo-header of the family and the segment. */
+static void
+tcp_sum(const unsigned char *ip, unsigned char *th, size_t tcplen)
+{
+	unsigned char ph[40];
+	uint64_t acc;
+	uint16_t sum;
+
+	if (ipv6) {
+		memcpy(ph, ip + 8, 32);
+		put32(ph + 32, (uint32_t)tcplen);
+		ph[36] = ph[37] = ph[38] = 0;
+		ph[39] = 6;
+		acc = sum_bytes(ph, 40, 0);
+	} else {
+		memcpy(ph, ip + 12, 8);
+		ph[8] = 0;
+		ph[9] = 6;
+		put16(ph + 10, (uint32_t)tcplen);
+		acc = sum_bytes(ph, 12, 0);
+	}
+	acc = sum_bytes(th, tcplen, acc);
+	sum = fold(acc);
+	memcpy(th + 16, &sum, 2);
 }
 
 /*
@@ -200,16 +326,16 @@ gen_emit(struct sess *s, bool from_client, unsigned flags,
     const char *payload, uint32_t len, bool body)
 {
 	bool syn = (flags & F_SYN) != 0;
-	size_t hl = syn ? SYN_HDR_LEN : HDR_LEN, frame = hl + len;
+	size_t iplen = ipv6 ? 40 : 20, thl = syn ? 40 : 32;
+	size_t frame = 14 + iplen + thl + len;
 	unsigned char *r = oreserve(16 + frame), *e = r + 16, *ip = e + 14,
-	    *th = ip + 20, *opt = th + 20, *pl = e + hl;
+	    *th = ip + iplen, *opt = th + 20, *pl = th + thl;
 	uint32_t src, dst, seq, ack, tsval, tsecr, ts_us;
-	uint16_t sport, dport, ipid, win, sum;
-	uint64_t acc;
-	unsigned char ph[12];
+	uint16_t sport, dport, ipid, win;
 
+	/* The jitter has its own stream: content does not depend on framing. */
 	gen_now_us += 1 + (frame + 24) * 8 * 1000000ULL / LINK_BPS +
-	    gen_below(16);
+	    (uint32_t)(((jitter() >> 32) * 16) >> 32);
 	ts_us = (uint32_t)(gen_now_us % 1000000);
 	if (from_client) {
 		src = s->cip;
@@ -249,33 +375,21 @@ gen_emit(struct sess *s, bool from_client, unsigned flags,
 	/* Ethernet: the server's NIC and the upstream router */
 	memcpy(e, from_client ? "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\xfe"
 	    : "\x02\x00\x00\x00\x00\xfe\x02\x00\x00\x00\x00\x01", 12);
-	e[12] = 0x08;
-	e[13] = 0x00;
-	/* IPv4 */
-	ip[0] = 0x45;
-	ip[1] = 0;
-	put16(ip + 2, (uint32_t)(frame - 14));
-	put16(ip + 4, ipid);
-	put16(ip + 6, 0x4000);
-	ip[8] = from_client ? 52 : 64;
-	ip[9] = 6;
-	ip[10] = ip[11] = 0;
-	put32(ip + 12, src);
-	put32(ip + 16, dst);
-	sum = fold(sum_bytes(ip, 20, 0));
-	memcpy(ip + 10, &sum, 2);
+	e[12] = ipv6 ? 0x86 : 0x08;
+	e[13] = ipv6 ? 0xdd : 0x00;
+	(void)put_ip(ip, from_client, src, dst, ipid, thl + len);
 	/* TCP */
 	put16(th, sport);
 	put16(th + 2, dport);
 	put32(th + 4, seq);
 	put32(th + 8, (flags & F_ACK) ? ack : 0);
-	th[12] = (unsigned char)(((hl - 34) / 4) << 4);
+	th[12] = (unsigned char)((thl / 4) << 4);
 	th[13] = (unsigned char)flags;
 	put16(th + 14, syn ? 64240 : win);
 	th[16] = th[17] = th[18] = th[19] = 0;
 	if (syn) {
-		/* MSS 1460, SACK permitted, timestamps, NOP, window scale 7 */
-		opt[0] = 2; opt[1] = 4; put16(opt + 2, 1460);
+		/* MSS, SACK permitted, timestamps, NOP, window scale 7 */
+		opt[0] = 2; opt[1] = 4; put16(opt + 2, gen_mss() + 12);
 		opt[4] = 4; opt[5] = 2;
 		opt[6] = 8; opt[7] = 10; put32(opt + 8, tsval);
 		put32(opt + 12, tsecr);
@@ -289,16 +403,7 @@ gen_emit(struct sess *s, bool from_client, unsigned flags,
 		gen_body_copy(s, pl, s->body_sent, len);
 	else if (len > 0)
 		memcpy(pl, payload, len);
-	/* pseudo-header + segment */
-	put32(ph, src);
-	put32(ph + 4, dst);
-	ph[8] = 0;
-	ph[9] = 6;
-	put16(ph + 10, (uint32_t)(hl - 34 + len));
-	acc = sum_bytes(ph, 12, 0);
-	acc = sum_bytes(th, hl - 34 + len, acc);
-	sum = fold(acc);
-	memcpy(th + 16, &sum, 2);
+	tcp_sum(ip, th, thl + len);
 
 	olen += 16 + frame;
 	gen_st.packets++;
@@ -314,10 +419,4 @@ void
 gen_say(struct sess *s, bool from_client, const char *text, size_t len)
 {
 	gen_emit(s, from_client, F_PSH | F_ACK, text, (uint32_t)len, false);
-}
-
-uint32_t
-gen_mss(void)
-{
-	return MSS;
 }

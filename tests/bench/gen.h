@@ -2,10 +2,11 @@
  * gen.h - what the three parts of gen-smtp-pcap share:
  *
  *   gen-wire.c        random numbers, the output buffer, the pcap file,
- *                     one TCP segment as Ethernet + IPv4 + TCP
- *   gen-script.c      what the sessions say: the scripts (one table of
- *                     turns per kind of session) and their contents
- *   gen-smtp-pcap.c   the modes (busy, concurrent) and main
+ *                     one TCP segment as Ethernet + IPv4/IPv6 + TCP
+ *   gen-script.c      what the sessions say: the scripts, one table of
+ *                     turns per kind of session
+ *   gen-content.c     message text, ids, addresses of repeat offenders
+ *   gen-smtp-pcap.c   the modes (busy, concurrent, storm) and main
  *
  * One process writes one capture: the state is global, the names carry
  * the prefix gen_ (or are the session's own fields).
@@ -21,6 +22,7 @@
 #define SERVER_PORT	25
 #define START_SEC	1732700000ULL	/* 2024-11-27 */
 #define HDR_MAX		600		/* a message header (per slot) */
+#define ADDR_MAX	48		/* an address as text, with its NUL */
 
 #define F_FIN	0x01
 #define F_SYN	0x02
@@ -29,13 +31,16 @@
 #define F_ACK	0x10
 
 enum kind {
-	K_OK, K_RELAY, K_UNKNOWN, K_RBL, K_AUTH, K_SYNC, K_MAX
+	K_OK, K_RELAY, K_UNKNOWN, K_RBL, K_AUTH, K_SYNC,
+	K_PROBE,		/* storm: one relay probe, as exim answers it */
+	K_DELIVER,		/* storm: one small message, delivered */
+	K_MAX
 };
 
 struct turn;
 
 struct sess {
-	uint32_t	 cip;		/* host order */
+	uint32_t	 cip;		/* host order; IPv6: gen_addr6(cip) */
 	uint16_t	 cport;
 	uint16_t	 cipid, sipid;
 	uint8_t		 kind, nrcpt, nbad, tries, unacked;
@@ -49,6 +54,7 @@ struct sess {
 	uint16_t	 hdr_len;
 	char		*hdr;		/* message header (per slot) */
 	uint64_t	 serial;
+	uint64_t	 rng;		/* its own random stream */
 };
 
 /* What was written, for the summary on stderr. */
@@ -67,12 +73,16 @@ extern uint64_t	 gen_pending;
 
 /* gen-wire.c */
 void	 gen_seed(uint64_t seed);
+void	 gen_use(uint64_t *stream);
 uint64_t gen_rnd(void);
 uint32_t gen_below(uint32_t n);
 double	 gen_unit(void);
 void	 gen_open(const char *path);	/* exits on failure */
 void	 gen_close(const char *path);
+void	 gen_set_ipv6(bool on);
+bool	 gen_ipv6(void);
 uint32_t gen_mss(void);
+void	 gen_addr6(uint32_t v4, uint8_t out[16]);
 void	 gen_ipstr(uint32_t ip, char *buf, size_t len);
 void	 gen_emit(struct sess *s, bool from_client, unsigned flags,
 	    const char *payload, uint32_t len, bool body);
@@ -80,14 +90,24 @@ void	 gen_say(struct sess *s, bool from_client, const char *text,
 	    size_t len);
 void	 gen_oom(void);
 
-/* gen-script.c */
+/* gen-content.c */
 void	 gen_content_init(void);
+void	 gen_body_copy(const struct sess *s, unsigned char *dst, uint32_t off,
+	    uint32_t n);
+uint32_t gen_fresh_client(void);
+uint32_t gen_bad_client(void);
+uint32_t gen_body_size(void);
+void	 gen_exim_id(char *buf);
+void	 gen_make_message(struct sess *s);
+void	 gen_date(char *buf, size_t len);
+
+/* gen-script.c */
 void	 gen_new_session(struct sess *s, char *hdrbuf, uint64_t serial,
 	    double ratio, const struct sess *slots, size_t nslots);
+void	 gen_storm_session(struct sess *s, enum kind k, uint32_t cip,
+	    char *hdrbuf, uint64_t serial);
 void	 gen_step(struct sess *s);
 bool	 gen_done(const struct sess *s);
 void	 gen_greet(struct sess *s);
-void	 gen_body_copy(const struct sess *s, unsigned char *dst, uint32_t off,
-	    uint32_t n);
 
 #endif
