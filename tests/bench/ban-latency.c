@@ -6,6 +6,7 @@
  *
  *     ban-latency -n NETNS -b BACKEND -N PRELOAD -K CYCLES -d DIR
  *                 [-l LOCKFILE] [-O]
+ *     ban-latency -q BACKEND      exit 0 when this build has it, else 1
  *
  * In order, on one backend (nftables, ipset, iptables, ...):
  *
@@ -309,8 +310,9 @@ main(int argc, char **argv)
 	int ch;
 
 	ban_fw_config_defaults(&fc);
-	while ((ch = getopt(argc, argv, "n:b:N:K:d:l:O")) != -1) {
+	while ((ch = getopt(argc, argv, "n:b:N:K:d:l:Oq:")) != -1) {
 		switch (ch) {
+		case 'q': return ban_backend_find(optarg) != NULL ? 0 : 1;
 		case 'n': netns = optarg; break;
 		case 'b': bname = optarg; break;
 		case 'N': npre = strtol(optarg, NULL, 10); break;
