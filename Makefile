@@ -19,6 +19,8 @@ LDFLAGS	?=
 PCRE_LIBS  = -lpcre2-8
 NIDS_LIBS  = -lnids -lpcap
 IPTC_LIBS  = -lip4tc -lip6tc
+# The firewall backends of bans/: nftables, ipset, iptables.
+FW_LIBS    = -lnftables -lipset $(IPTC_LIBS)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 SMTP_OBJ  = $(patsubst %.c,%.o,$(wildcard smtp/*.c))
@@ -32,7 +34,7 @@ CHECKS	  = $(patsubst %.c,%,$(wildcard tests/check_*.c))
 all: wireban
 
 wireban: src/main.o $(MAIN_OBJ) $(SMTP_OBJ) $(SNIFF_OBJ) $(BANS_OBJ)
-	$(CC) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(NIDS_LIBS) $(IPTC_LIBS) -lm
+	$(CC) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(NIDS_LIBS) $(FW_LIBS) -lm
 
 %.o: %.c $(HDRS)
 	$(CC) $(XCFLAGS) -c -o $@ $<
@@ -49,9 +51,9 @@ tests/check_sniffer: tests/check_sniffer.c $(SNIFF_OBJ)
 	$(CC) $(XCFLAGS) -o $@ $^ $(NIDS_LIBS) $(CHECK_LIBS)
 # The suites of bans/ share a fixture (tests/bans_fixture.c).
 BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends \
-	      tests/check_enforcer
+	      tests/check_enforcer tests/check_fwsets
 $(BANS_CHECKS): tests/%: tests/%.c tests/bans_fixture.c tests/bans_fixture.h $(BANS_OBJ)
-	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(IPTC_LIBS) $(CHECK_LIBS)
+	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
 tests/check_config: tests/check_config.c src/config.h src/config.o
 	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) -lm $(CHECK_LIBS)
 
@@ -95,6 +97,17 @@ tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config.c src/config.h \
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ tests/fuzz/fuzz_config.c src/config.c -lm
+# libFuzzer over the ban state's readers (records, snapshot, journal).
+tests/fuzz/fuzz_state: tests/fuzz/fuzz_state.c $(wildcard bans/*.c) $(HDRS)
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -Iinclude \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ tests/fuzz/fuzz_state.c $(wildcard bans/*.c) $(FW_LIBS) \
+	    -lpthread
+fuzz-state: tests/fuzz/fuzz_state
+	mkdir -p tests/fuzz/corpus-state
+	tests/fuzz/fuzz_state -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -print_final_stats=1 tests/fuzz/corpus-state tests/fuzz/seeds-state
+
 fuzz-config: tests/fuzz/fuzz_config
 	mkdir -p tests/fuzz/corpus-config
 	tests/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
@@ -112,7 +125,8 @@ clean-objs:
 	rm -f src/*.o smtp/*.o sniffer/*.o bans/*.o wireban $(CHECKS)
 
 clean: clean-objs
-	rm -rf build-asan tests/fuzz/fuzz_smtp tests/fuzz/fuzz_config
+	rm -rf build-asan tests/fuzz/fuzz_smtp tests/fuzz/fuzz_config \
+	    tests/fuzz/fuzz_state
 
-.PHONY: all setup checks test asan fuzz fuzz-config run bench clean \
+.PHONY: all setup checks test asan fuzz fuzz-config fuzz-state run bench clean \
 	clean-objs

@@ -4,11 +4,11 @@
  *
  * dry-run decides and reports (one INFO log line per call) and changes
  * nothing, the default for `wireban replay`. record keeps every call and
- * the set of addresses it would have banned in fixed arrays, for tests.
+ * the set of prefixes it would have banned in fixed arrays, for tests.
  *
  * Invariant: ban_backends[] is NULL-terminated and names are unique;
  * the record backend never holds more than BAN_RECORD_MAX calls or
- * banned addresses (past that a call fails, it does not grow).
+ * banned prefixes (past that a call fails, it does not grow).
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,9 +24,9 @@ static int	 dry_sync(const struct ban *, size_t);
 static int	 dry_flush(void);
 static void	 dry_close(void);
 static int	 rec_add(enum ban_rec_op, const struct ban *, size_t);
-static ssize_t	 rec_find(const struct wb_addr *);
-static int	 rec_set_add(const struct wb_addr *);
-static void	 rec_set_del(const struct wb_addr *);
+static ssize_t	 rec_find(const struct wb_addr *, int);
+static int	 rec_set_add(const struct wb_addr *, int);
+static void	 rec_set_del(const struct wb_addr *, int);
 static int	 rec_open(const struct ban_fw_config *);
 static int	 rec_ban(const struct ban *);
 static int	 rec_unban(const struct ban *);
@@ -35,7 +35,10 @@ static int	 rec_sync(const struct ban *, size_t);
 static int	 rec_flush(void);
 static void	 rec_close(void);
 
+/* nftables first: Debian 12's firewall framework, and the default. */
 const struct ban_backend *const ban_backends[] = {
+	&ban_backend_nftables,
+	&ban_backend_ipset,
 	&ban_backend_iptables,
 	&ban_backend_dryrun,
 	&ban_backend_exec,
@@ -60,7 +63,7 @@ void
 ban_fw_config_defaults(struct ban_fw_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->backend = "iptables";
+	c->backend = "nftables";
 	c->chain = "wireban";
 	c->allports = false;
 	c->target = BAN_TARGET_DROP;
@@ -81,6 +84,11 @@ ban_fw_config_defaults(struct ban_fw_config *c)
 	c->set4 = "wireban4";
 	c->set6 = "wireban6";
 	c->maxelem = 1048576;
+	c->cs_url = "http://127.0.0.1:8080";
+	c->cs_scenario = "wireban/smtp-abuse";
+	c->cs_origin = "wireban";
+	c->cs_timeout_ms = 5000;
+	c->cs_batch = 500;
 }
 
 void
@@ -108,10 +116,10 @@ dry_open(const struct ban_fw_config *c)
 static int
 dry_ban(const struct ban *b)
 {
-	char addr[WB_ADDR_STRLEN];
+	char p[WB_PREFIX_STRLEN];
 
 	ban_log(BAN_LOG_INFO, "dry-run: would ban %s (%s) for %llds",
-	    wb_addr_str(&b->addr, addr), b->rule,
+	    wb_prefix_str(&b->addr, ban_bits(b), p), b->rule,
 	    (long long)((b->expiry - b->start) / WB_USEC_PER_SEC));
 	return 0;
 }
@@ -119,10 +127,10 @@ dry_ban(const struct ban *b)
 static int
 dry_unban(const struct ban *b)
 {
-	char addr[WB_ADDR_STRLEN];
+	char p[WB_PREFIX_STRLEN];
 
 	ban_log(BAN_LOG_INFO, "dry-run: would unban %s",
-	    wb_addr_str(&b->addr, addr));
+	    wb_prefix_str(&b->addr, ban_bits(b), p));
 	return 0;
 }
 
@@ -170,6 +178,7 @@ const struct ban_backend ban_backend_dryrun = {
 static struct ban_rec_call	 rec_calls[BAN_RECORD_MAX];
 static size_t			 rec_ncalls;
 static struct wb_addr		 rec_set[BAN_RECORD_MAX];
+static uint8_t			 rec_bits[BAN_RECORD_MAX];
 static size_t			 rec_nset;
 static bool			 rec_failing;
 
@@ -194,38 +203,44 @@ rec_add(enum ban_rec_op op, const struct ban *b, size_t n)
 	return 0;
 }
 
+/* The prefix a/bits exactly (bits < 0: any prefix that holds a). */
 static ssize_t
-rec_find(const struct wb_addr *a)
+rec_find(const struct wb_addr *a, int bits)
 {
 	size_t i;
 
 	for (i = 0; i < rec_nset; i++)
-		if (wb_addr_eq(&rec_set[i], a))
+		if (bits < 0 ? wb_addr_in(a, &rec_set[i], rec_bits[i]) :
+		    wb_addr_eq(&rec_set[i], a) && rec_bits[i] == bits)
 			return (ssize_t)i;
 	return -1;
 }
 
 static int
-rec_set_add(const struct wb_addr *a)
+rec_set_add(const struct wb_addr *a, int bits)
 {
-	if (rec_find(a) >= 0)
+	if (rec_find(a, bits) >= 0)
 		return 0;
 	if (rec_nset == BAN_RECORD_MAX) {
 		ban_log(BAN_LOG_ERR, "record: more than %d bans",
 		    BAN_RECORD_MAX);
 		return -1;
 	}
-	rec_set[rec_nset++] = *a;
+	rec_set[rec_nset] = *a;
+	rec_bits[rec_nset++] = (uint8_t)bits;
 	return 0;
 }
 
 static void
-rec_set_del(const struct wb_addr *a)
+rec_set_del(const struct wb_addr *a, int bits)
 {
-	ssize_t i = rec_find(a);
+	ssize_t i = rec_find(a, bits);
 
-	if (i >= 0)
-		rec_set[i] = rec_set[--rec_nset];
+	if (i >= 0) {
+		rec_nset--;
+		rec_set[i] = rec_set[rec_nset];
+		rec_bits[i] = rec_bits[rec_nset];
+	}
 }
 
 static int
@@ -240,7 +255,7 @@ rec_ban(const struct ban *b)
 {
 	if (rec_add(BAN_REC_BAN, b, 0) != 0)
 		return -1;
-	return rec_set_add(&b->addr);
+	return rec_set_add(&b->addr, ban_bits(b));
 }
 
 static int
@@ -248,7 +263,7 @@ rec_unban(const struct ban *b)
 {
 	if (rec_add(BAN_REC_UNBAN, b, 0) != 0)
 		return -1;
-	rec_set_del(&b->addr);
+	rec_set_del(&b->addr, ban_bits(b));
 	return 0;
 }
 
@@ -270,7 +285,7 @@ rec_sync(const struct ban *bans, size_t n)
 			return -1;
 	rec_nset = 0;
 	for (i = 0; i < n; i++)
-		if (rec_set_add(&bans[i].addr) != 0)
+		if (rec_set_add(&bans[i].addr, ban_bits(&bans[i])) != 0)
 			return -1;
 	return 0;
 }
@@ -320,10 +335,11 @@ ban_record_get(size_t i)
 	return i < rec_ncalls ? &rec_calls[i] : NULL;
 }
 
+/* True when a prefix in the banned set holds a. */
 bool
 ban_record_has(const struct wb_addr *a)
 {
-	return rec_find(a) >= 0;
+	return rec_find(a, -1) >= 0;
 }
 
 size_t

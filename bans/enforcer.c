@@ -33,8 +33,14 @@
  * Kernel timeouts have a ceiling (backend max_timeout: ipset's is about
  * 24.8 days). A longer ban goes in with the ceiling and is kept in a
  * small table of long bans, which is looked at every minute: a ban
- * whose kernel timeout would end within the margin is staged again,
- * so the kernel never lifts it early; it is never silently shortened.
+ * whose kernel timeout would end within the margin is staged again in
+ * the backends that have a ceiling, so the kernel never lifts it early;
+ * it is never silently shortened.
+ *
+ * Several backends (a local firewall, then a remote one such as
+ * CrowdSec) get every operation in the same order and one commit per
+ * batch each; a remote backend queues and delivers on its own thread,
+ * so its commit returns at once.
  *
  * Durability (the rule README states): a ban's journal record is
  * written before the ban is committed to the kernel, so a kill -9 never
@@ -61,7 +67,6 @@
 
 #define REARM_EVERY	(60 * WB_USEC_PER_SEC)	/* default: long bans looked at */
 #define REARM_MARGIN	(86400 * WB_USEC_PER_SEC) /* re-staged this early */
-#define LONG_BUCKETS	1024
 
 enum op_kind { OP_BAN, OP_UNBAN, OP_SNAPSHOT };
 
@@ -76,15 +81,9 @@ struct op {
 	bool		 sync;		/* also make the kernel hold exactly */
 };
 
-/* A ban longer than the kernel's ceiling, re-armed in time. */
-struct longban {
-	struct longban	*next;
-	struct ban	 b;		/* the real expiry */
-	wb_usec		 armed;		/* when the kernel lifts it */
-};
-
 struct ban_enforcer {
 	struct ban_enforcer_config c;
+	wb_usec		 cap;		/* smallest backend max_timeout > 0 */
 	struct op	*ring;
 	size_t		 mask;
 	_Atomic size_t	 head;		/* next to take (consumer) */
@@ -103,10 +102,9 @@ struct ban_enforcer {
 	/* consumer only */
 	char		*jbuf;
 	size_t		 jcap;
-	wb_usec		 last_fsync, last_rearm;
+	wb_usec		 last_fsync, last_rearm, rearm_now;
 	bool		 dirty;
-	struct longban	*longs[LONG_BUCKETS];
-	size_t		 nlongs;
+	struct ban_longs longs;		/* bans past the kernel's ceiling */
 	struct ban	*tmp;		/* batch copies, capped for the kernel */
 	uint64_t	*t0s;		/* their hand-over times */
 	/* shared, under mu */
@@ -137,57 +135,6 @@ wall_us(void)
 	return (wb_usec)ts.tv_sec * WB_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
-/* ---- long bans (consumer) ----------------------------------------------- */
-
-static size_t
-long_slot(const struct ban *b)
-{
-	uint32_t h = ban_crc32(b->addr.a, 16) ^ b->bits ^
-	    (uint32_t)b->addr.family << 8;
-
-	return h % LONG_BUCKETS;
-}
-
-static struct longban **
-long_find(struct ban_enforcer *e, const struct ban *b)
-{
-	struct longban **pp;
-
-	for (pp = &e->longs[long_slot(b)]; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->b.bits == b->bits &&
-		    wb_addr_eq(&(*pp)->b.addr, &b->addr))
-			return pp;
-	return pp;
-}
-
-static void
-long_forget(struct ban_enforcer *e, const struct ban *b)
-{
-	struct longban **pp = long_find(e, b), *l = *pp;
-
-	if (l != NULL) {
-		*pp = l->next;
-		free(l);
-		e->nlongs--;
-	}
-}
-
-static void
-long_clear(struct ban_enforcer *e)
-{
-	struct longban *l, *n;
-	size_t i;
-
-	for (i = 0; i < LONG_BUCKETS; i++) {
-		for (l = e->longs[i]; l != NULL; l = n) {
-			n = l->next;
-			free(l);
-		}
-		e->longs[i] = NULL;
-	}
-	e->nlongs = 0;
-}
-
 /*
  * The ban as the kernel gets it: from now (never earlier than its
  * start), capped at the backend's ceiling; a capped one is remembered.
@@ -196,8 +143,7 @@ static void
 kernel_copy(struct ban_enforcer *e, const struct ban *b, struct ban *out,
     wb_usec now)
 {
-	wb_usec max = e->c.backend->max_timeout;
-	struct longban **pp, *l;
+	wb_usec max = e->cap;
 
 	/* The kernel's timeout is the time left from now. */
 	*out = *b;
@@ -206,21 +152,13 @@ kernel_copy(struct ban_enforcer *e, const struct ban *b, struct ban *out,
 	if (out->expiry < out->start)
 		out->expiry = out->start;
 	if (max <= 0 || out->expiry - out->start <= max) {
-		long_forget(e, b);
+		ban_longs_forget(&e->longs, b);
 		return;
 	}
 	out->expiry = out->start + max;
-	if ((l = *(pp = long_find(e, b))) == NULL) {
-		if ((l = calloc(1, sizeof(*l))) == NULL) {
-			ban_log(BAN_LOG_ERR, "enforcer: out of memory: a ban "
-			    "past the kernel's timeout will not be re-armed");
-			return;
-		}
-		*pp = l;
-		e->nlongs++;
-	}
-	l->b = *b;
-	l->armed = out->expiry;
+	if (ban_longs_set(&e->longs, b, out->expiry) != 0)
+		ban_log(BAN_LOG_ERR, "enforcer: out of memory: a ban past the "
+		    "kernel's timeout will not be re-armed");
 }
 
 /* ---- the consumer ----------------------------------------------------- */
@@ -250,17 +188,21 @@ commit(struct ban_enforcer *e, size_t nops, const uint64_t *t0s, size_t nt0)
 	size_t i;
 	int rc;
 
-	rc = e->c.backend->commit();
+	for (i = rc = 0; i < e->c.nbackends; i++)
+		if (e->c.backends[i]->commit() != 0)
+			rc = -1;
 	now = mono_ns();
-	e->c.backend->stats(&fw);
 	pthread_mutex_lock(&e->mu);
+	for (i = 0; i < e->c.nbackends; i++) {
+		e->c.backends[i]->stats(&fw);
+		e->st.fw[i] = fw;
+	}
 	e->st.batches++;
 	if (nt0 > e->st.largest)
 		e->st.largest = nt0;
 	e->st.applied += nops;
 	if (rc != 0)
 		e->st.commit_errors++;
-	e->st.fw = fw;
 	for (i = 0; i < nt0; i++)
 		note_latency(e, t0s[i], now);
 	pthread_mutex_unlock(&e->mu);
@@ -293,14 +235,15 @@ snapshot(struct ban_enforcer *e, struct op *o, wb_usec now)
 		e->last_fsync = now;
 	}
 	if (o->sync) {
-		long_clear(e);
+		ban_longs_clear(&e->longs);
 		for (i = 0; i < o->nact; i++)
 			kernel_copy(e, &o->v[i], &o->v[i], now);
-		if (e->c.backend->sync(o->v, o->nact) != 0) {
-			pthread_mutex_lock(&e->mu);
-			e->st.commit_errors++;
-			pthread_mutex_unlock(&e->mu);
-		}
+		for (i = 0; i < e->c.nbackends; i++)
+			if (e->c.backends[i]->sync(o->v, o->nact) != 0) {
+				pthread_mutex_lock(&e->mu);
+				e->st.commit_errors++;
+				pthread_mutex_unlock(&e->mu);
+			}
 		pthread_mutex_lock(&e->mu);
 		e->st.resyncs++;
 		pthread_mutex_unlock(&e->mu);
@@ -321,7 +264,7 @@ run_batch(struct ban_enforcer *e)
 {
 	size_t head = atomic_load_explicit(&e->head, memory_order_relaxed);
 	size_t tail = atomic_load_explicit(&e->tail, memory_order_acquire);
-	size_t n = 0, jlen = 0, jrec = 0, i, nb = 0;
+	size_t n = 0, jlen = 0, jrec = 0, i, k, nb = 0;
 	wb_usec now = wall_us();
 	uint64_t *t0s = e->t0s;
 	struct op *o;
@@ -349,10 +292,12 @@ run_batch(struct ban_enforcer *e)
 		o = &e->ring[(head + i) & e->mask];
 		if (o->kind == OP_BAN) {
 			kernel_copy(e, &o->b, &e->tmp[nb], now);
-			(void)e->c.backend->ban(&e->tmp[nb]);
+			for (k = 0; k < e->c.nbackends; k++)
+				(void)e->c.backends[k]->ban(&e->tmp[nb]);
 		} else {
-			long_forget(e, &o->b);
-			(void)e->c.backend->unban(&o->b);
+			ban_longs_forget(&e->longs, &o->b);
+			for (k = 0; k < e->c.nbackends; k++)
+				(void)e->c.backends[k]->unban(&o->b);
 		}
 		t0s[nb++] = o->t0;
 	}
@@ -373,25 +318,29 @@ run_batch(struct ban_enforcer *e)
 
 /* Stages again every long ban whose kernel timeout ends soon. */
 static void
+rearm_one(void *arg, const struct ban *b)
+{
+	struct ban_enforcer *e = arg;
+	struct ban k;
+	size_t j;
+
+	/* kernel_copy updates or forgets its entry */
+	kernel_copy(e, b, &k, e->rearm_now);
+	/* Only where the kernel has a ceiling. */
+	for (j = 0; j < e->c.nbackends; j++)
+		if (e->c.backends[j]->max_timeout > 0)
+			(void)e->c.backends[j]->ban(&k);
+}
+
+static void
 rearm(struct ban_enforcer *e, wb_usec now)
 {
-	wb_usec max = e->c.backend->max_timeout;
+	wb_usec max = e->cap;
 	wb_usec margin = max / 4 < REARM_MARGIN ? max / 4 : REARM_MARGIN;
-	struct longban *l, *n;
-	size_t i, count = 0;
-	struct ban k;
+	size_t count;
 
-	e->last_rearm = now;
-	for (i = 0; i < LONG_BUCKETS; i++)
-		for (l = e->longs[i]; l != NULL; l = n) {
-			n = l->next;
-			if (now < l->armed - margin)
-				continue;
-			/* kernel_copy updates or forgets l */
-			kernel_copy(e, &l->b, &k, now);
-			(void)e->c.backend->ban(&k);
-			count++;
-		}
+	e->last_rearm = e->rearm_now = now;
+	count = ban_longs_due(&e->longs, now + margin, rearm_one, e);
 	if (count > 0) {
 		commit(e, 0, NULL, 0);
 		pthread_mutex_lock(&e->mu);
@@ -421,7 +370,7 @@ sleep_ms(struct ban_enforcer *e, wb_usec now)
 
 	if (e->dirty)
 		until = e->last_fsync + e->c.fsync_delay;
-	if (e->nlongs > 0) {
+	if (e->longs.n > 0) {
 		t = e->last_rearm + e->c.rearm_every;
 		if (until < 0 || t < until)
 			until = t;
@@ -446,7 +395,7 @@ consumer(void *arg)
 			maybe_fsync(e, wall_us(), false);
 		now = wall_us();
 		maybe_fsync(e, now, false);
-		if (e->nlongs > 0 && now - e->last_rearm >= e->c.rearm_every)
+		if (e->longs.n > 0 && now - e->last_rearm >= e->c.rearm_every)
 			rearm(e, now);
 		if (atomic_load(&e->stop)) {
 			if (atomic_load_explicit(&e->head, memory_order_relaxed)
@@ -637,8 +586,11 @@ ban_enforcer_start(const struct ban_enforcer_config *c, char *err,
 	struct ban_enforcer *e;
 	size_t cap = 64;
 
-	if (c->backend == NULL || c->queue < 1 || c->queue > (1u << 24) ||
-	    c->batch < 1 || c->batch > c->queue || c->fsync_delay < 0) {
+	size_t i;
+
+	if (c->nbackends < 1 || c->nbackends > BAN_BACKENDS_MAX ||
+	    c->queue < 1 || c->queue > (1u << 24) || c->batch < 1 ||
+	    c->batch > c->queue || c->fsync_delay < 0) {
 		snprintf(err, errlen, "enforcer: bad configuration");
 		return NULL;
 	}
@@ -647,6 +599,10 @@ ban_enforcer_start(const struct ban_enforcer_config *c, char *err,
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		goto nomem;
 	e->c = *c;
+	for (i = 0; i < c->nbackends; i++)
+		if (c->backends[i]->max_timeout > 0 && (e->cap == 0 ||
+		    c->backends[i]->max_timeout < e->cap))
+			e->cap = c->backends[i]->max_timeout;
 	if (e->c.rearm_every <= 0)
 		e->c.rearm_every = REARM_EVERY;
 	e->mask = cap - 1;
@@ -693,7 +649,7 @@ ban_enforcer_stop(struct ban_enforcer *e, const struct ban_policy *p)
 	/* Snapshots never taken own their copies. */
 	for (i = atomic_load(&e->head); i != atomic_load(&e->tail); i++)
 		free(e->ring[i & e->mask].v);
-	long_clear(e);
+	ban_longs_clear(&e->longs);
 	if (e->efd >= 0)
 		close(e->efd);
 	pthread_mutex_destroy(&e->mu);

@@ -5,6 +5,8 @@
  * The command runs as  /bin/sh -c CMD wireban ADDR RULE SECS : the
  * user's text is the script and what wireban knows of the ban arrives
  * as the positional parameters $1 $2 $3, never pasted into the script.
+ * ADDR is the address for a ban of one address, NET/BITS for a prefix
+ * ("192.0.2.0/24", "2001:db8::/64").
  * A rule name such as "x;reboot" is one literal argument, not a command.
  * SECS is the ban's duration in seconds (expiry - start). The child gets
  * /dev/null as stdin, no other inherited descriptor, default signals, a
@@ -142,11 +144,12 @@ wait_for(pid_t pid, int timeout_ms, int *status)
 static int
 run(const char *cmd, const char *what, const struct ban *b)
 {
-	char addr[WB_ADDR_STRLEN], rule[BAN_RULE_MAX], secs[32];
+	char addr[WB_PREFIX_STRLEN], rule[BAN_RULE_MAX], secs[32];
 	char sh[] = EXEC_SHELL, dashc[] = "-c", name[] = "wireban";
 	char path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
 	    "/usr/bin:/sbin:/bin";
 	char *argv[8], *envp[2];
+	struct wb_addr net;
 	char *script;
 	wb_usec d;
 	pid_t pid;
@@ -154,7 +157,9 @@ run(const char *cmd, const char *what, const struct ban *b)
 
 	if (cmd == NULL)
 		return 0;
-	wb_addr_str(&b->addr, addr);
+	if (ban_prefix_check("exec", b, &net) != 0)
+		return -1;
+	wb_prefix_str(&net, ban_bits(b), addr);
 	ban_rule_copy(rule, b->rule);
 	d = b->expiry > b->start ? b->expiry - b->start : 0;
 	(void)snprintf(secs, sizeof(secs), "%lld",

@@ -30,7 +30,8 @@
  * Time is always the caller's `now` (packet time); nothing here reads a
  * clock, so a replayed capture gives the same decisions every run.
  *
- * This file decides; table.c stores (hash table, lists, ban heap).
+ * This file decides; table.c stores (hash table, lists, ban heap);
+ * ignore.c keeps the prefixes never banned (ignoreip, self).
  */
 #include <errno.h>
 #include <limits.h>
@@ -45,7 +46,6 @@
 #define MAXRETRY_MAX	1000
 #define TRACKED_MAX	(1u << 24)
 
-static void	 addr_norm(struct wb_addr *, const struct wb_addr *);
 static bool	 in_window(wb_usec, wb_usec, wb_usec);
 static wb_usec	 sat_add(wb_usec, wb_usec);
 static void	 ring_add(const struct ban_policy *, struct entry *, wb_usec,
@@ -55,42 +55,13 @@ static int64_t	 ring_sum(const struct ban_policy *, const struct entry *,
 static void	 ban_start(struct ban_policy *, struct entry *, const char *,
 		    int, wb_usec, wb_usec, struct ban *);
 static void	 ban_end(struct ban_policy *, struct entry *, struct ban *);
-static int	 valid_family(const struct wb_addr *);
 static int	 entry_cmp(const void *, const void *);
 static int	 family_prefix(const struct ban_policy *, const struct wb_addr *);
 static struct entry *covering(const struct ban_policy *,
 		    const struct wb_addr *);
-static bool	 covers_ignored(const struct ban_policy *, const struct wb_addr *,
-		    int);
 static void	 set_banned(struct ban_policy *, struct entry *, bool);
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static int
-valid_family(const struct wb_addr *a)
-{
-	return a != NULL && (a->family == AF_INET || a->family == AF_INET6);
-}
-
-/*
- * The key form of an address: an IPv4-mapped IPv6 address becomes its
- * IPv4 address (one host, one entry, one rule), and bytes past a v4
- * address are zero whatever the caller left there.
- */
-static void
-addr_norm(struct wb_addr *out, const struct wb_addr *a)
-{
-	static const uint8_t mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
-
-	if (a->family == AF_INET6 && memcmp(a->a, mapped, 12) == 0)
-		wb_addr_v4(out, a->a + 12);
-	else if (a->family == AF_INET)
-		wb_addr_v4(out, a->a);
-	else
-		wb_addr_v6(out, a->a);
-}
 
 /*
  * An offence at t still counts at now when it is less than findtime
@@ -137,9 +108,11 @@ set_banned(struct ban_policy *p, struct entry *e, bool on)
 	if (on) {
 		ban_heap_push(p, e);
 		p->st.banned++;
+		p->st.banned6 += fam;
 	} else {
 		ban_heap_del(p, e);
 		p->st.banned--;
+		p->st.banned6 -= fam;
 	}
 	if (odd) {
 		p->odd[fam][e->ban.bits] += on ? 1 : (uint32_t)-1;
@@ -177,24 +150,6 @@ covering(const struct ban_policy *p, const struct wb_addr *a)
 			return e;
 	}
 	return NULL;
-}
-
-/* True when the prefix net/bits holds an ignored address. */
-static bool
-covers_ignored(const struct ban_policy *p, const struct wb_addr *net,
-    int bits)
-{
-	size_t i;
-
-	for (i = 0; i < p->nign; i++)
-		if (ban_prefix_overlap(net, bits, &p->ign[i].net,
-		    p->ign[i].bits))
-			return true;
-	for (i = 0; i < p->nself; i++)
-		if (ban_prefix_overlap(net, bits, &p->self[i].net,
-		    p->self[i].bits))
-			return true;
-	return false;
 }
 
 /* ---- offences and bans ------------------------------------------------ */
@@ -316,6 +271,8 @@ ban_policy_new(const struct ban_policy_config *c, char *err, size_t errlen)
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		goto fail;
+	TAILQ_INIT(&p->lists[L_OFFENDERS].q);
+	TAILQ_INIT(&p->lists[L_HISTORY].q);
 	p->c = *c;
 	/* Half a bucket per entry at most: chains stay short when full. */
 	p->nbuckets = 16;
@@ -368,108 +325,6 @@ ban_policy_free(struct ban_policy *p)
 	free(p);
 }
 
-int
-ban_policy_ignore_net(struct ban_policy *p, const struct wb_addr *net,
-    int bits)
-{
-	struct ignore *n;
-
-	if (!valid_family(net) || bits < 0 ||
-	    bits > (net->family == AF_INET ? 32 : 128)) {
-		ban_log(BAN_LOG_ERR, "policy: bad ignore prefix");
-		return -1;
-	}
-	if (p->nign == p->ignmax) {
-		size_t max = p->ignmax == 0 ? 8 : p->ignmax * 2;
-
-		if ((n = realloc(p->ign, max * sizeof(*n))) == NULL) {
-			ban_log(BAN_LOG_ERR, "policy: out of memory");
-			return -1;
-		}
-		p->ign = n;
-		p->ignmax = max;
-	}
-	p->ign[p->nign].net = *net;
-	p->ign[p->nign].bits = bits;
-	p->nign++;
-	return 0;
-}
-
-int
-ban_policy_ignore(struct ban_policy *p, const char *spec)
-{
-	struct wb_addr net;
-	int bits;
-
-	if (ban_cidr_parse(spec, &net, &bits) != 0) {
-		ban_log(BAN_LOG_ERR, "policy: ignoreip: bad address or CIDR "
-		    "\"%s\"", spec != NULL ? spec : "");
-		return -1;
-	}
-	return ban_policy_ignore_net(p, &net, bits);
-}
-
-int
-ban_policy_set_self(struct ban_policy *p, const struct wb_addr *nets,
-    const int *bits, size_t n)
-{
-	struct ignore *v = NULL;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!valid_family(&nets[i]) || bits[i] < 0 ||
-		    bits[i] > wb_addr_bits(&nets[i])) {
-			ban_log(BAN_LOG_ERR, "policy: bad self prefix");
-			return -1;
-		}
-	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL) {
-		ban_log(BAN_LOG_ERR, "policy: out of memory");
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		addr_norm(&v[i].net, &nets[i]);
-		v[i].bits = v[i].net.family != nets[i].family ?
-		    bits[i] - 96 : bits[i];
-		if (v[i].bits < 0)
-			v[i].bits = 0;
-		wb_addr_mask(&v[i].net, &v[i].net, v[i].bits);
-	}
-	free(p->self);
-	p->self = v;
-	p->nself = n;
-	return 0;
-}
-
-bool
-ban_policy_is_self(const struct ban_policy *p, const struct wb_addr *a)
-{
-	struct wb_addr n;
-	size_t i;
-
-	if (!valid_family(a))
-		return false;
-	addr_norm(&n, a);
-	for (i = 0; i < p->nself; i++)
-		if (wb_addr_in(&n, &p->self[i].net, p->self[i].bits))
-			return true;
-	return false;
-}
-
-bool
-ban_policy_is_ignored(const struct ban_policy *p, const struct wb_addr *a)
-{
-	struct wb_addr n;
-	size_t i;
-
-	if (!valid_family(a))
-		return false;
-	addr_norm(&n, a);
-	for (i = 0; i < p->nign; i++)
-		if (wb_addr_in(&n, &p->ign[i].net, p->ign[i].bits))
-			return true;
-	return ban_policy_is_self(p, &n);
-}
-
 void
 ban_policy_set_hook(struct ban_policy *p, ban_cb *fn, void *arg)
 {
@@ -486,12 +341,12 @@ ban_policy_offence(struct ban_policy *p, const struct wb_addr *addr,
 	int64_t sum;
 	int bits;
 
-	if (!valid_family(addr)) {
+	if (!ban_valid_family(addr)) {
 		ban_log(BAN_LOG_ERR, "policy: offence without an address");
 		return -1;
 	}
 	p->st.offences++;
-	addr_norm(&a, addr);
+	ban_addr_norm(&a, addr);
 	if (ban_policy_is_ignored(p, &a)) {
 		p->st.ignored++;
 		return 0;
@@ -508,7 +363,7 @@ ban_policy_offence(struct ban_policy *p, const struct wb_addr *addr,
 	}
 	bits = family_prefix(p, &a);
 	wb_addr_mask(&key, &a, bits);
-	if (bits != wb_addr_bits(&a) && covers_ignored(p, &key, bits)) {
+	if (bits != wb_addr_bits(&a) && ban_covers_ignored(p, &key, bits)) {
 		key = a;
 		bits = wb_addr_bits(&a);
 	}
@@ -545,11 +400,11 @@ ban_policy_ban(struct ban_policy *p, const struct wb_addr *addr, int bits,
 	struct wb_addr a;
 	struct entry *e;
 
-	if (!valid_family(addr) || bits > wb_addr_bits(addr)) {
+	if (!ban_valid_family(addr) || bits > wb_addr_bits(addr)) {
 		ban_log(BAN_LOG_ERR, "policy: ban without an address");
 		return -1;
 	}
-	addr_norm(&a, addr);
+	ban_addr_norm(&a, addr);
 	if (bits < 0 || addr->family != a.family)
 		bits = wb_addr_bits(&a);
 	wb_addr_mask(&a, &a, bits);
@@ -559,7 +414,7 @@ ban_policy_ban(struct ban_policy *p, const struct wb_addr *addr, int bits,
 		    "banned", buf, special);
 		return -1;
 	}
-	if (ban_policy_is_ignored(p, &a) || covers_ignored(p, &a, bits)) {
+	if (ban_policy_is_ignored(p, &a) || ban_covers_ignored(p, &a, bits)) {
 		ban_log(BAN_LOG_ERR, "policy: %s is or holds an address of "
 		    "ignoreip or self, not banned", buf);
 		return -1;
@@ -596,9 +451,9 @@ ban_policy_unban(struct ban_policy *p, const struct wb_addr *addr, int bits,
 	struct wb_addr a;
 	struct entry *e;
 
-	if (!valid_family(addr) || bits > wb_addr_bits(addr))
+	if (!ban_valid_family(addr) || bits > wb_addr_bits(addr))
 		return 0;
-	addr_norm(&a, addr);
+	ban_addr_norm(&a, addr);
 	if (bits >= 0 && addr->family == a.family) {
 		wb_addr_mask(&a, &a, bits);
 		e = ban_tab_find(p, &a, bits);
@@ -631,7 +486,7 @@ ban_policy_expire(struct ban_policy *p, wb_usec now, ban_cb *cb, void *arg)
 	 * The list is in touch order, so the scan stops at the first one
 	 * still in it: the work is bounded by what is freed.
 	 */
-	while ((e = p->lists[L_OFFENDERS].head) != NULL &&
+	while ((e = TAILQ_FIRST(&p->lists[L_OFFENDERS].q)) != NULL &&
 	    !in_window(e->last, now, p->c.findtime))
 		ban_tab_free(p, e);
 	return n;
@@ -653,9 +508,9 @@ ban_policy_get(const struct ban_policy *p, const struct wb_addr *addr,
 	struct wb_addr a;
 	struct entry *e;
 
-	if (!valid_family(addr))
+	if (!ban_valid_family(addr))
 		return false;
-	addr_norm(&a, addr);
+	ban_addr_norm(&a, addr);
 	if ((e = covering(p, &a)) == NULL)
 		return false;
 	if (out != NULL)
@@ -690,8 +545,8 @@ ban_policy_foreach(const struct ban_policy *p, unsigned what, ban_cb *cb,
 				cb(arg, &b);
 			}
 		if (what & BAN_HISTORY)
-			for (e = p->lists[L_HISTORY].head; e != NULL;
-			    e = e->next, n++) {
+			TAILQ_FOREACH(e, &p->lists[L_HISTORY].q, link) {
+				n++;
 				b = e->ban;
 				cb(arg, &b);
 			}
@@ -713,7 +568,7 @@ ban_policy_foreach(const struct ban_policy *p, unsigned what, ban_cb *cb,
 	if (what & BAN_HISTORY) {
 		size_t first = n;
 
-		for (e = p->lists[L_HISTORY].head; e != NULL; e = e->next)
+		TAILQ_FOREACH(e, &p->lists[L_HISTORY].q, link)
 			v[n++] = e;
 		qsort(v + first, n - first, sizeof(*v), entry_cmp);
 	}
@@ -733,17 +588,17 @@ ban_policy_restore(struct ban_policy *p, const struct ban *b, bool active)
 	struct entry *e;
 	int bits;
 
-	if (!valid_family(&b->addr) || b->count < 1 ||
+	if (!ban_valid_family(&b->addr) || b->count < 1 ||
 	    b->expiry < b->start || b->bits > wb_addr_bits(&b->addr)) {
 		ban_log(BAN_LOG_ERR, "policy: restore: malformed ban");
 		return -1;
 	}
-	addr_norm(&a, &b->addr);
+	ban_addr_norm(&a, &b->addr);
 	bits = b->bits == 0 || a.family != b->addr.family ? wb_addr_bits(&a) :
 	    b->bits;
 	wb_addr_mask(&a, &a, bits);
 	wb_prefix_str(&a, bits, buf);
-	if (ban_policy_is_ignored(p, &a) || covers_ignored(p, &a, bits) ||
+	if (ban_policy_is_ignored(p, &a) || ban_covers_ignored(p, &a, bits) ||
 	    ban_addr_special(&a, bits) != NULL) {
 		ban_log(BAN_LOG_ERR, "policy: %s is or holds an address of "
 		    "ignoreip or self, or is never banned: not restored", buf);

@@ -5,6 +5,8 @@
 #ifndef WIREBAN_POLICY_INT_H
 #define WIREBAN_POLICY_INT_H
 
+#include <sys/queue.h>
+
 #include "bans.h"
 
 enum { L_NONE = 0, L_OFFENDERS, L_HISTORY };
@@ -16,7 +18,7 @@ struct offence {
 
 struct entry {
 	struct entry	*hnext;		/* hash chain */
-	struct entry	*prev, *next;	/* offenders or history list */
+	TAILQ_ENTRY(entry) link;	/* offenders or history list */
 	size_t		 hidx;		/* heap index while banned */
 	struct ban	 ban;		/* current or last; addr/bits the key */
 	wb_usec		 last;		/* newest offence */
@@ -26,8 +28,10 @@ struct entry {
 	struct offence	 off[];		/* maxretry slots */
 };
 
+/* A list in order of last touch, oldest first, with its length. */
+TAILQ_HEAD(entry_q, entry);
 struct list {
-	struct entry	*head, *tail;
+	struct entry_q	 q;
 	size_t		 n;
 };
 
@@ -59,6 +63,12 @@ struct ban_policy {
 	uint32_t	 odd[2][129];
 	size_t		 nodd;
 };
+
+/* ignore.c */
+int		 ban_valid_family(const struct wb_addr *);
+void		 ban_addr_norm(struct wb_addr *, const struct wb_addr *);
+bool		 ban_covers_ignored(const struct ban_policy *,
+		    const struct wb_addr *, int);
 
 /* table.c */
 int		 ban_addr_cmp(const struct wb_addr *, const struct wb_addr *);

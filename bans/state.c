@@ -55,9 +55,6 @@ struct ban_state {
 	bool		 dirty;		/* appended since the last fsync */
 };
 
-static char	*suffixed(const char *, const char *);
-static int	 dir_of(const char *, char *, size_t);
-static int	 fsync_dir(const char *);
 static int	 check_regular(const char *, char *, size_t);
 static int	 take_lock(struct ban_state *, char *, size_t);
 static int	 move_aside(const char *);
@@ -67,52 +64,6 @@ static int	 read_file(struct ban_state *, struct ban_policy *, bool,
 static int	 write_snapshot(struct ban_state *, unsigned long,
 		    const struct ban *, size_t, const struct ban *, size_t);
 static int	 new_journal(struct ban_state *, unsigned long);
-
-static char *
-suffixed(const char *path, const char *suffix)
-{
-	size_t n = strlen(path) + strlen(suffix) + 1;
-	char *s = malloc(n);
-
-	if (s != NULL)
-		(void)snprintf(s, n, "%s%s", path, suffix);
-	return s;
-}
-
-/* The directory part of path ("." for a bare name). */
-static int
-dir_of(const char *path, char *dir, size_t dirlen)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (slash == NULL)
-		return snprintf(dir, dirlen, ".") >= (int)dirlen ? -1 : 0;
-	n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= dirlen)
-		return -1;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	return 0;
-}
-
-/* A rename is only durable once the directory entry is on disk. */
-static int
-fsync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	int fd, rc;
-
-	if (dir_of(path, dir, sizeof(dir)) != 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
 
 /* 0 when path is missing or a regular file; -1 (err says) otherwise. */
 static int
@@ -142,7 +93,7 @@ check_regular(const char *path, char *err, size_t errlen)
 static int
 take_lock(struct ban_state *s, char *err, size_t errlen)
 {
-	char *lpath = suffixed(s->path, ".lock");
+	char *lpath = ban_path_suffixed(s->path, ".lock");
 	char pid[32] = "";
 	ssize_t n;
 	int fd;
@@ -240,6 +191,7 @@ read_file(struct ban_state *s, struct ban_policy *p, bool journal,
 		return errno == ENOENT ? 0 : -1;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		size_t len = strlen(line);
+		off_t prev = pos;
 		enum ban_rec_kind k;
 		const char *why = "";
 		struct ban b;
@@ -247,14 +199,33 @@ read_file(struct ban_state *s, struct ban_policy *p, bool journal,
 		int rc, version, used = 0;
 
 		lineno++;
-		pos += (off_t)len;
+		pos = ftello(f);
+		if ((off_t)len != pos - prev) {
+			size_t got = (size_t)(pos - prev);
+			int c;
+
+			/* A NUL byte in the line: not text of ours. Skip the
+			 * rest of it unless fgets stopped at its newline. */
+			if (got == 0 || got >= sizeof(line) ||
+			    line[got - 1] != '\n')
+				while ((c = getc(f)) != EOF && c != '\n')
+					;
+			pos = ftello(f);
+			if (!header)
+				break;
+			ban_log(BAN_LOG_ERR, "%s:%lu: NUL byte, skipped", path,
+			    lineno);
+			st->bad++;
+			good = pos;
+			continue;
+		}
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
 			int c;
 
 			/* Too long to be ours: skip to the end of the line. */
 			while ((c = getc(f)) != EOF && c != '\n')
-				pos++;
-			pos += c == '\n';
+				;
+			pos = ftello(f);
 			if (!header)
 				break;
 			ban_log(BAN_LOG_ERR, "%s:%lu: line too long, skipped",
@@ -343,71 +314,6 @@ read_file(struct ban_state *s, struct ban_policy *p, bool journal,
 	return 1;
 }
 
-/* Writes the whole of fd's buffer; -1 with errno on failure. */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Writes path through path.tmp: content, fsync, rename, fsync of the
- * directory. Returns 0, or -1 with a log line (path untouched).
- */
-static int
-replace_file(const char *path, const char *buf, size_t len)
-{
-	char *tmp = suffixed(path, ".tmp");
-	int fd = -1, e;
-
-	if (tmp == NULL) {
-		ban_log(BAN_LOG_ERR, "state: %s: out of memory", path);
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd < 0 || write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
-		e = errno;
-		ban_log(BAN_LOG_ERR, "state: %s: %s", tmp, strerror(e));
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		ban_log(BAN_LOG_ERR, "state: %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		ban_log(BAN_LOG_ERR, "state: rename %s to %s: %s", tmp, path,
-		    strerror(errno));
-		goto fail;
-	}
-	free(tmp);
-	if (fsync_dir(path) != 0) {
-		ban_log(BAN_LOG_ERR, "state: %s: fsync of directory: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	(void)unlink(tmp);
-	free(tmp);
-	return -1;
-}
-
 /* A growing text buffer for a snapshot. */
 struct sbuf {
 	char	*p;
@@ -468,7 +374,7 @@ write_snapshot(struct ban_state *s, unsigned long gen, const struct ban *act,
 		free(b.p);
 		return -1;
 	}
-	rc = replace_file(s->path, b.p, b.len);
+	rc = ban_replace_file(s->path, b.p, b.len);
 	free(b.p);
 	if (rc == 0)
 		s->snap_records = nact + npast;
@@ -484,7 +390,7 @@ new_journal(struct ban_state *s, unsigned long gen)
 
 	n = snprintf(head, sizeof(head), "%s %d %lu\n", JOURNAL_MAGIC,
 	    STATE_VERSION, gen);
-	if (replace_file(s->jpath, head, (size_t)n) != 0)
+	if (ban_replace_file(s->jpath, head, (size_t)n) != 0)
 		return -1;
 	fd = open(s->jpath, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
@@ -507,8 +413,8 @@ ban_state_open(const char *path, struct ban_policy *p,
 {
 	struct ban_state_stats dummy;
 	struct ban_state *s;
-	unsigned long sgen, jgen;
-	bool bad, compact = false;
+	unsigned long sgen, jgen = 0;
+	bool bad, compact = false, snap_found;
 	int rc;
 
 	if (st == NULL)
@@ -516,7 +422,7 @@ ban_state_open(const char *path, struct ban_policy *p,
 	memset(st, 0, sizeof(*st));
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->path = strdup(path)) == NULL ||
-	    (s->jpath = suffixed(path, ".journal")) == NULL) {
+	    (s->jpath = ban_path_suffixed(path, ".journal")) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
@@ -529,6 +435,7 @@ ban_state_open(const char *path, struct ban_policy *p,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
+	snap_found = rc == 1 && !bad;
 	if (bad) {
 		if (move_aside(path) != 0)
 			goto unreadable;
@@ -559,6 +466,9 @@ ban_state_open(const char *path, struct ban_policy *p,
 	}
 	s->gen = sgen > jgen ? sgen : jgen;
 	s->records = st->journal;
+	/* No snapshot yet (a first start): one is written, empty or not. */
+	if (!snap_found)
+		compact = true;
 	if (rc == 0 || compact) {
 		if (compact && ban_state_save(s, p) != 0) {
 			snprintf(err, errlen, "%s: cannot write the state (see "
@@ -590,7 +500,7 @@ int
 ban_state_append(struct ban_state *s, const char *buf, size_t len,
     size_t records)
 {
-	if (s->jfd < 0 || write_all(s->jfd, buf, len) != 0) {
+	if (s->jfd < 0 || ban_write_all(s->jfd, buf, len) != 0) {
 		ban_log(BAN_LOG_ERR, "state: %s: append: %s", s->jpath,
 		    s->jfd < 0 ? "not open" : strerror(errno));
 		return -1;
@@ -677,7 +587,8 @@ ban_state_save(struct ban_state *s, const struct ban_policy *p)
 		free(c.v);
 		return -1;
 	}
-	rc = ban_state_compact(s, c.v, nact, c.v + nact, c.n - nact);
+	rc = ban_state_compact(s, c.v, nact, c.v != NULL ? c.v + nact : NULL,
+	    c.n - nact);
 	free(c.v);
 	return rc;
 }
@@ -710,73 +621,4 @@ ban_state_fmt_unban(char *buf, const struct ban *b, wb_usec when)
 {
 	return ban_rec_format(buf, BAN_STATE_REC_MAX, BAN_REC_UNBAN_LINE, b,
 	    when, true);
-}
-
-/* ---- reconcile -------------------------------------------------------- */
-
-struct reconcile {
-	const struct ban_backend *b;
-	ban_cb		*on_unban;
-	void		*arg;
-	struct ban	*v;
-	size_t		 n, max;
-	wb_usec		 now;
-	int		 err;
-};
-
-static void
-reconcile_unban(void *arg, const struct ban *b)
-{
-	struct reconcile *r = arg;
-
-	if (r->b->unban(b) != 0)
-		r->err = -1;
-	if (r->on_unban != NULL)
-		r->on_unban(r->arg, b);
-}
-
-static void
-reconcile_collect(void *arg, const struct ban *b)
-{
-	struct reconcile *r = arg;
-
-	if (r->n < r->max) {
-		r->v[r->n] = *b;
-		if (r->v[r->n].start < r->now)
-			r->v[r->n].start = r->now;
-		r->n++;
-	}
-}
-
-int
-ban_reconcile(struct ban_policy *p, const struct ban_backend *b,
-    wb_usec now, ban_cb *on_unban, void *arg)
-{
-	struct reconcile r;
-	struct ban_policy_stats st;
-	size_t expired;
-
-	memset(&r, 0, sizeof(r));
-	r.b = b;
-	r.on_unban = on_unban;
-	r.arg = arg;
-	r.now = now;
-	expired = ban_policy_expire(p, now, reconcile_unban, &r);
-	if (expired > 0 && b->commit() != 0)
-		r.err = -1;
-	ban_policy_stats(p, &st);
-	r.max = (size_t)st.banned;
-	if (r.max > 0 && (r.v = calloc(r.max, sizeof(*r.v))) == NULL) {
-		ban_log(BAN_LOG_ERR, "reconcile: out of memory");
-		return -1;
-	}
-	if (ban_policy_foreach(p, BAN_ACTIVE, reconcile_collect, &r) < 0)
-		r.err = -1;
-	else if (b->sync(r.v, r.n) != 0)
-		r.err = -1;
-	free(r.v);
-	ban_log(BAN_LOG_INFO, "reconcile: %zu bans restored, %zu expired, "
-	    "backend %s%s", r.n, expired, b->name,
-	    r.err != 0 ? " reported errors" : "");
-	return r.err;
 }

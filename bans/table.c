@@ -104,15 +104,7 @@ ban_tab_unlist(struct ban_policy *p, struct entry *e)
 	if (e->list == L_NONE)
 		return;
 	l = &p->lists[e->list];
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		l->head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		l->tail = e->prev;
-	e->prev = e->next = NULL;
+	TAILQ_REMOVE(&l->q, e, link);
 	e->list = L_NONE;
 	l->n--;
 }
@@ -126,13 +118,7 @@ ban_tab_list(struct ban_policy *p, struct entry *e)
 	ban_tab_unlist(p, e);
 	e->list = e->ban.count > 0 ? L_HISTORY : L_OFFENDERS;
 	l = &p->lists[e->list];
-	e->prev = l->tail;
-	e->next = NULL;
-	if (l->tail != NULL)
-		l->tail->next = e;
-	else
-		l->head = e;
-	l->tail = e;
+	TAILQ_INSERT_TAIL(&l->q, e, link);
 	l->n++;
 }
 
@@ -147,7 +133,7 @@ ban_tab_new(struct ban_policy *p, const struct wb_addr *a, int bits)
 	struct entry *e, **b;
 
 	if (p->st.tracked >= p->c.max_tracked) {
-		struct entry *victim = p->lists[L_OFFENDERS].head;
+		struct entry *victim = TAILQ_FIRST(&p->lists[L_OFFENDERS].q);
 
 		if (p->st.full++ == 0)
 			ban_log(BAN_LOG_WARNING, "policy: max_tracked (%zu) "
@@ -155,7 +141,7 @@ ban_tab_new(struct ban_policy *p, const struct wb_addr *a, int bits)
 			    "ban history, are forgotten to make room; active "
 			    "bans never are (said once)", p->c.max_tracked);
 		if (victim == NULL)
-			victim = p->lists[L_HISTORY].head;
+			victim = TAILQ_FIRST(&p->lists[L_HISTORY].q);
 		if (victim == NULL) {
 			errno = ENOSPC;
 			return NULL;

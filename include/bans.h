@@ -127,6 +127,7 @@ struct ban_policy_stats {
 	uint64_t	 untracked;	/* dropped: table full of bans */
 	uint64_t	 evicted;	/* entries evicted to make room */
 	uint64_t	 banned;	/* currently banned */
+	uint64_t	 banned6;	/* of which IPv6 prefixes */
 	uint64_t	 bans_total;	/* bans started since ban_policy_new */
 	uint64_t	 unbans_total;	/* bans ended (expired or manual) */
 	uint64_t	 tracked;	/* prefixes in the table now */
@@ -336,6 +337,22 @@ struct ban_fw_config {
 	/* ipset: the sets' names, v4 and v6 ("wireban4", "wireban6"). */
 	const char	*set4, *set6;
 	size_t		 maxelem;	/* 1048576 elements per set */
+	/*
+	 * crowdsec: a CrowdSec Local API that bouncers on every host read
+	 * (the [crowdsec] section). password or password_file (read once
+	 * by the backend: not readable by group or others).
+	 */
+	const char	*cs_url;	/* "http://127.0.0.1:8080" */
+	const char	*cs_login;	/* machine id; NULL: not set */
+	const char	*cs_password;
+	const char	*cs_password_file;
+	const char	*cs_scenario;	/* "wireban/smtp-abuse" */
+	const char	*cs_origin;	/* "wireban" */
+	const char	*cs_ca_file;	/* NULL: the system's CAs */
+	int		 cs_timeout_ms;	/* 5000 per request */
+	size_t		 cs_batch;	/* 500 alerts per POST at most */
+	/* Where pending deliveries are kept across restarts. */
+	const char	*cs_spool;	/* NULL: paths.state + ".crowdsec" */
 };
 
 /* What a backend counts, for `wireban status` and the metrics. */
@@ -344,6 +361,10 @@ struct ban_fw_stats {
 	uint64_t	 errors;	/* failed calls (each logged) */
 	uint64_t	 set_full;	/* bans the kernel refused: set full */
 	size_t		 capacity;	/* elements per set, 0: unbounded */
+	/* A remote backend (crowdsec): what it has yet to deliver. */
+	uint64_t	 delivered;	/* bans and unbans delivered */
+	uint64_t	 pending;	/* not delivered yet (retrying) */
+	char		 last_error[128];	/* "" when none */
 };
 
 /* Fills c with the defaults above. */
@@ -536,8 +557,15 @@ size_t ban_state_fmt_unban(char *buf, const struct ban *b, wb_usec when);
  */
 struct ban_enforcer;
 
+#define BAN_BACKENDS_MAX 4
+
 struct ban_enforcer_config {
-	const struct ban_backend *backend;	/* open; the enforcer's now */
+	/*
+	 * Open; the enforcer's from now on. Every operation goes to each,
+	 * in this order (local firewall first, then a remote one).
+	 */
+	const struct ban_backend *backends[BAN_BACKENDS_MAX];
+	size_t			 nbackends;
 	struct ban_state	*state;		/* NULL: nothing persisted */
 	size_t			 queue;		/* ring, operations: 65536 */
 	size_t			 batch;		/* per commit at most: 8192 */
@@ -562,7 +590,8 @@ struct ban_enforcer_stats {
 	uint64_t	 journal_errors;
 	size_t		 depth;		/* in the queue now */
 	size_t		 pending;	/* handed over, not yet committed */
-	struct ban_fw_stats fw;		/* the backend's, after the last commit */
+	/* each backend's, after the last commit, in config order */
+	struct ban_fw_stats fw[BAN_BACKENDS_MAX];
 	/* hand-over to commit: counts per bucket (last: +Inf) */
 	uint64_t	 lat_buckets[BAN_LAT_BUCKETS + 1];
 	double		 lat_sum;	/* seconds */

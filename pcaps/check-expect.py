@@ -13,6 +13,10 @@ independent records of the same run that make-pcaps.sh saved beside it:
    expect lines.  tshark counts a multi-line reply once and stops at
    STARTTLS, as the expectations do.
 
+Client addresses are IPv4 or IPv6; an IPv6 one must be written as
+inet_ntop prints it (RFC 5952: lower case, longest run of zero groups
+as "::"), which is how exim logs it and how wireban will report it.
+
 Usage: check-expect.py [DIR]   (default: the directory of this script)
 Prints one line per capture and every mismatch; exits 1 on any mismatch.
 Needs only python3 and tshark; no root, no exim.
@@ -88,7 +92,11 @@ def parse_expect(path, problems):
                 continue
             ip, command, code, rule, offence = fields
             try:
-                ipaddress.ip_address(ip)
+                # str() is RFC 5952's form (Python prints IPv4-mapped
+                # addresses in hex, inet_ntop dotted: none are used here).
+                if str(ipaddress.ip_address(ip)) != ip:
+                    problems.append(f"{where}: write {ip!r} as "
+                                    f"{str(ipaddress.ip_address(ip))!r}")
             except ValueError:
                 problems.append(f"{where}: bad client address {ip!r}")
             if command not in COMMANDS:
@@ -165,10 +173,11 @@ def check_log(rows, log_lines, problems):
 def tshark_rejects(pcap, problems):
     """(client, code) of every 4xx/5xx reply tshark sees, in wire order.
     Several pipelined replies in one frame come as comma-separated codes;
-    the client is the reply's destination."""
+    the client is the reply's destination (ip.dst or ipv6.dst, whichever
+    the frame has), normalised to RFC 5952's form."""
     cmd = ["tshark", "-n", "-r", pcap, "-Y", "smtp.response.code >= 400",
            "-T", "fields", "-E", "separator=\t", "-e", "ip.dst",
-           "-e", "smtp.response.code"]
+           "-e", "ipv6.dst", "-e", "smtp.response.code"]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
@@ -176,7 +185,11 @@ def tshark_rejects(pcap, problems):
         return []
     seen = []
     for line in out.stdout.splitlines():
-        client, codes = line.split("\t")
+        v4, v6, codes = line.split("\t")
+        try:
+            client = str(ipaddress.ip_address(v4 or v6))
+        except ValueError:
+            client = v4 or v6
         seen += [(client, c) for c in codes.split(",") if c >= "400"]
     return seen
 

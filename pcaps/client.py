@@ -2,11 +2,12 @@
 """client.py: raw-socket SMTP clients for the captures where exact bytes,
 segmentation or timing matter (swaks would reorder, wait, or refuse).
 
-Usage: client.py SCENARIO SOURCE_IP [SERVER_IP]
+Usage: client.py SCENARIO SOURCE_IP [SERVER_IP]   (IPv4 or IPv6 addresses)
 
 Each scenario below is a plain script of what goes on the wire.  Every
 send() is ONE write on a TCP_NODELAY socket, so what is sent together
-leaves in one segment (loopback MTU is 64 KiB).  The transcript goes to
+leaves in one segment (every send here is far below the veth's MSS of
+1460 bytes).  The transcript goes to
 stdout ("C:" sent, "S:" received) for make-pcaps.sh's log.  A scenario
 raises if exim does not answer as the scenario expects, so a changed exim
 is noticed when the captures are made, not when the tests fail.
@@ -16,15 +17,16 @@ import base64
 import socket
 import sys
 
-SERVER = "127.0.0.1"
+SERVER = "192.0.2.1"
 TIMEOUT = 10.0
 
 
 class Session:
     def __init__(self, src, port):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        # Each scenario has its own loopback source address, so one
-        # capture's client is identifiable in the expectations.
+        family = socket.AF_INET6 if ":" in src else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        # Each scenario has its own source address, so one capture's
+        # client is identifiable in the expectations.
         self.sock.bind((src, 0))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.settimeout(TIMEOUT)

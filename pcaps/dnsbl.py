@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """dnsbl.py: a tiny authoritative DNS server for the test blocklists.
 
-make-pcaps.sh runs it inside the capture namespace on 127.0.0.1:53 (UDP),
-and /etc/netns/<ns>/resolv.conf points exim's resolver at it.  exim's
+make-pcaps.sh runs it in the mail host's namespace on 127.0.0.1:53 (UDP,
+on that namespace's loopback, so DNS never shows in the captures), and
+/etc/netns/<ns>/resolv.conf points exim's resolver at it.  exim's
 `dnslists` condition then does real DNS: an A query for the reversed
 address under the zone, and a TXT query for $dnslist_text.  This way the
 "black list" replies in the captures carry exim's own formatting instead
-of a faked text.
+of a faked text.  An IPv4 address is reversed by its four octets, an IPv6
+address by its 32 hex nibbles, as exim looks it up (spec chapter 44,
+"DNS lists and IPv6": 2001:db8::12 is
+2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ZONE;
+192.0.2.13 is 13.2.0.192.ZONE).
 
 Usage: dnsbl.py LISTEN_ADDR ZONE CLIENT_IP TXT [ZONE CLIENT_IP TXT ...]
 
@@ -16,6 +21,7 @@ mail domain unrouteable (exim's dnslookup router finds no MX and no A).
 Only what exim asks is implemented: one question, class IN, A and TXT.
 """
 
+import ipaddress
 import socket
 import struct
 import sys
@@ -48,6 +54,15 @@ def txt_rdata(text):
                     for i in range(0, len(raw), 255)) or b"\0"
 
 
+def reversed_name(ip):
+    """The blocklist key of an address: reversed octets (IPv4) or
+    reversed nibbles of the full 128 bits (IPv6), without the zone."""
+    addr = ipaddress.ip_address(ip)
+    if addr.version == 4:
+        return ".".join(reversed(str(addr).split(".")))
+    return ".".join(reversed(addr.exploded.replace(":", "")))
+
+
 def answer(query, listings):
     qid, flags = struct.unpack("!HH", query[:4])
     qname, qtype, qclass, qend = parse_question(query)
@@ -78,7 +93,7 @@ def main(argv):
     listings = {}
     for i in range(0, len(triples), 3):
         zone, ip, text = triples[i:i + 3]
-        rev = ".".join(reversed(ip.split(".")))
+        rev = reversed_name(ip)
         listings[f"{rev}.{zone}".lower()] = text
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -30,6 +30,9 @@ static const char *const firewall_keys[] = { "backend", "chain",
 	"allports", "target", "ban_command", "unban_command", "forward",
 	"keep_on_exit", "table", "set4", "set6", "maxelem", NULL };
 static const char *const paths_keys[] = { "state", "socket", "events",
+	"metrics", "metrics_interval", "log", NULL };
+static const char *const crowdsec_keys[] = { "url", "login", "password",
+	"password_file", "scenario", "origin", "timeout", "batch", "ca_file",
 	NULL };
 static const char *const rule_keys[] = { "code", "command", "pattern",
 	"weight", "offence", NULL };
@@ -42,6 +45,7 @@ static const struct {
 	{ "policy", policy_keys },
 	{ "firewall", firewall_keys },
 	{ "paths", paths_keys },
+	{ "crowdsec", crowdsec_keys },
 };
 
 static bool

@@ -370,11 +370,11 @@ control_serve(struct control *ctl, const struct pollfd *pfd, size_t n)
 }
 
 int
-control_request(const char *path, const char *line)
+control_request(const char *path, const char *line, int flags)
 {
 	struct sockaddr_un sun;
 	char buf[4096], err[256], lastline[64] = "";
-	size_t tail = 0;
+	size_t tail = 0, total = 0;
 	ssize_t n, i;
 	int fd;
 
@@ -396,6 +396,7 @@ control_request(const char *path, const char *line)
 	/* Copy the answer through; remember how its last line starts. */
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		fwrite(buf, 1, (size_t)n, stdout);
+		total += (size_t)n;
 		for (i = 0; i < n; i++) {
 			if (buf[i] == '\n') {
 				tail = 0;
@@ -412,5 +413,7 @@ control_request(const char *path, const char *line)
 	}
 	close(fd);
 	fflush(stdout);
+	if (flags & CONTROL_RAW)
+		return total > 0 && strncmp(lastline, "ERR", 3) != 0 ? 0 : 1;
 	return strncmp(lastline, "OK", 2) == 0 ? 0 : 1;
 }

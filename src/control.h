@@ -77,8 +77,10 @@ size_t	 control_clients(const struct control *ctl);
 
 /*
  * The client side: sends line to the daemon at path and copies its
- * answer to stdout. Returns the exit status: 0 on OK, 1 otherwise.
+ * answer to stdout. Returns the exit status: 0 on OK, 1 otherwise (with
+ * CONTROL_RAW: 0 when an answer came that is not an ERR line).
  */
-int	 control_request(const char *path, const char *line);
+#define CONTROL_RAW	0x01
+int	 control_request(const char *path, const char *line, int flags);
 
 #endif

@@ -7,17 +7,19 @@
  * sniffer's connection (created in on_open, freed in on_close), so a
  * connection table full of attackers costs what the sniffer bounds.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
 #include "events.h"
+#include "log.h"
 
 struct conn {
 	struct engine		*e;
 	struct sniff_conn	*sc;
 	struct smtp_session	*smtp;
-	struct conn		*prev, *next;	/* e->conns */
+	LIST_ENTRY(conn)	 link;		/* e->conns */
 };
 
 size_t
@@ -41,6 +43,29 @@ event_cmd(enum smtp_cmd c)
 	return c == SMTP_CMD_AUTH_DATA ? "AUTH" : smtp_cmd_name(c);
 }
 
+/*
+ * A rule whose pattern gave up at a PCRE2 limit did not match that
+ * reply: said once per rule, counted always (status, replay report).
+ */
+static void
+limits(struct engine *e)
+{
+	size_t i, n = smtp_rules_count(e->rules);
+
+	for (i = 0; i < n && i < ENGINE_MAX_RULES; i++) {
+		uint64_t h = smtp_rules_limit_hits(e->rules, i);
+
+		if (h == e->st.limit_hits[i])
+			continue;
+		if (e->st.limit_hits[i] == 0)
+			logmsg(LOG_WARNING, "rule %s: its pattern hit a "
+			    "PCRE2 limit on a reply, which it then does not "
+			    "match (counted; said once)",
+			    smtp_rules_get(e->rules, i)->name);
+		e->st.limit_hits[i] = h;
+	}
+}
+
 static void
 on_reply(struct conn *c, const struct smtp_event *ev)
 {
@@ -49,10 +74,13 @@ on_reply(struct conn *c, const struct smtp_event *ev)
 	bool offence;
 
 	e->st.replies++;
+	if (ev->code >= 200 && ev->code < 600)
+		e->st.by_class[ev->code / 100 - 2]++;
 	if (ev->code < 400)
 		return;
 	e->st.rejects++;
 	r = smtp_rules_match(e->rules, ev);
+	limits(e);
 	offence = r != NULL && r->offence && r->weight > 0;
 	if (r != NULL)
 		e->st.hits[engine_rule_index(e, r)]++;
@@ -71,6 +99,7 @@ on_reply(struct conn *c, const struct smtp_event *ev)
 		};
 
 		e->st.offences++;
+		e->st.offences_by_rule[engine_rule_index(e, r)]++;
 		if (e->on_offence != NULL)
 			e->on_offence(e->offence_arg, &o);
 	}
@@ -113,10 +142,7 @@ on_open(void *arg, struct sniff_conn *sc, wb_usec ts)
 	}
 	c->e = e;
 	c->sc = sc;
-	c->next = e->conns;
-	if (e->conns != NULL)
-		e->conns->prev = c;
-	e->conns = c;
+	LIST_INSERT_HEAD(&e->conns, c, link);
 	e->nconns++;
 	e->st.sessions++;
 	if (e->tick != NULL)
@@ -156,12 +182,7 @@ on_close(void *arg, struct sniff_conn *sc, enum sniff_close how, wb_usec ts)
 	if (e->ev != NULL)
 		events_session(e->ev, sc, sum, how, ts);
 	smtp_session_free(c->smtp);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		e->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	e->nconns--;
 	free(c);
 	sc->user = NULL;
@@ -174,8 +195,8 @@ engine_foreach_client(struct engine *e, const struct wb_addr *net, int bits,
 	struct conn *c, *next;
 	size_t n = 0;
 
-	for (c = e->conns; c != NULL; c = next) {
-		next = c->next;		/* fn may close c */
+	for (c = LIST_FIRST(&e->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, link);	/* fn may close c */
 		if (wb_addr_in(&c->sc->client, net, bits)) {
 			fn(arg, c->sc);
 			n++;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/queue.h>
 
 #include "addr.h"
 #include "smtp.h"
@@ -32,6 +33,9 @@ struct engine_stats {
 	uint64_t	 offences;
 	uint64_t	 anomalies;
 	uint64_t	 hits[ENGINE_MAX_RULES];	/* by rule index */
+	uint64_t	 limit_hits[ENGINE_MAX_RULES];	/* at a PCRE2 limit */
+	uint64_t	 offences_by_rule[ENGINE_MAX_RULES];
+	uint64_t	 by_class[4];	/* replies 2xx, 3xx, 4xx, 5xx */
 };
 
 struct engine {
@@ -46,7 +50,7 @@ struct engine {
 	/* Called with the packet time before each chunk (may be NULL). */
 	void		(*tick)(void *arg, wb_usec now);
 	void		*tick_arg;
-	struct conn	*conns;		/* open connections, for kill */
+	LIST_HEAD(, conn) conns;	/* open connections, for kill */
 	size_t		 nconns;
 };
 

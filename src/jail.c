@@ -19,6 +19,7 @@
 
 #include "events.h"
 #include "jail.h"
+#include "log.h"
 
 #define QUEUE_OPS	65536
 #define BATCH_OPS	8192
@@ -50,11 +51,11 @@ say(struct jail *j, const char *what, const struct ban *b)
 		return;
 	wb_prefix_str(&b->addr, b->bits, a);
 	if (strcmp(what, "ban") == 0)
-		fprintf(stderr, "wireban: ban %s (%s, score %d) for %llds, "
-		    "ban #%u\n", a, b->rule, b->score, (long long)
+		logmsg(LOG_NOTICE, "ban %s (%s, score %d) for %llds, "
+		    "ban #%u", a, b->rule, b->score, (long long)
 		    ((b->expiry - b->start) / WB_USEC_PER_SEC), b->count);
 	else
-		fprintf(stderr, "wireban: unban %s (%s)\n", a, b->rule);
+		logmsg(LOG_NOTICE, "unban %s (%s)", a, b->rule);
 }
 
 static void
@@ -196,6 +197,40 @@ jail_set_host(struct jail *j, const struct wb_addr *a, const int *bits,
 	return ban_policy_set_self(j->policy, j->self, j->self_bits, j->nself);
 }
 
+/* "nftables" or "nftables,crowdsec": each a backend, none twice. */
+static int
+find_backends(struct jail *j, const char *spec, char *err, size_t errlen)
+{
+	char buf[256], *tok, *save = NULL;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (tok = strtok_r(buf, ", ", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", ", &save)) {
+		const struct ban_backend *b = ban_backend_find(tok);
+
+		if (b == NULL || j->nbackends == BAN_BACKENDS_MAX) {
+			snprintf(err, errlen, "firewall.backend: %s '%s'",
+			    b == NULL ? "no backend" : "too many backends at",
+			    tok);
+			return -1;
+		}
+		for (i = 0; i < j->nbackends; i++)
+			if (j->backends[i] == b) {
+				snprintf(err, errlen, "firewall.backend: '%s' "
+				    "given twice", tok);
+				return -1;
+			}
+		j->backends[j->nbackends++] = b;
+	}
+	if (j->nbackends == 0) {
+		snprintf(err, errlen, "firewall.backend: none given");
+		return -1;
+	}
+	j->backend = j->backends[0];
+	return 0;
+}
+
 int
 jail_init(struct jail *j, const struct settings *s, const char *backend,
     const char *state_path, wb_usec now, char *err, size_t errlen)
@@ -203,6 +238,7 @@ jail_init(struct jail *j, const struct settings *s, const char *backend,
 	struct ban_enforcer_config ec;
 	struct ban_state_stats st;
 	wb_usec t0;
+	size_t i;
 
 	memset(j, 0, sizeof(*j));
 	j->ignoreself = s->ignoreself;
@@ -219,35 +255,35 @@ jail_init(struct jail *j, const struct settings *s, const char *backend,
 		return -1;
 	if (backend == NULL)
 		backend = s->fw.backend;
-	if ((j->backend = ban_backend_find(backend)) == NULL) {
-		snprintf(err, errlen, "firewall.backend: no backend '%s'",
-		    backend);
+	if (find_backends(j, backend, err, errlen) < 0)
 		return -1;
-	}
 	if (state_path != NULL &&
 	    (j->state = ban_state_open(state_path, j->policy, &st, err,
 	    errlen)) == NULL)
 		return -1;
-	if (j->backend->open(&s->fw) < 0) {
-		snprintf(err, errlen, "firewall backend %s could not be set "
-		    "up (see the line above)", backend);
-		return -1;
-	}
-	j->open = true;
+	for (i = 0; i < j->nbackends; i++, j->nopen++)
+		if (j->backends[i]->open(&s->fw) < 0) {
+			snprintf(err, errlen, "firewall backend %s could not be "
+			    "set up (see the line above)", j->backends[i]->name);
+			return -1;
+		}
 	t0 = mono_us();
 	if (state_path != NULL) {
-		if (ban_reconcile(j->policy, j->backend, now, on_restore_unban,
-		    j) < 0)
-			j->errors++;
+		for (i = 0; i < j->nbackends; i++)
+			if (ban_reconcile(j->policy, j->backends[i], now,
+			    i == 0 ? on_restore_unban : NULL, j) < 0)
+				j->errors++;
 		if (st.active + st.journal > 0 || st.bad > 0)
-			fprintf(stderr, "wireban: %s: %zu bans and %zu history "
+			logmsg(LOG_NOTICE, "%s: %zu bans and %zu history "
 			    "in the snapshot, %zu journal records, %zu bad "
-			    "lines skipped\n", state_path, st.active,
+			    "lines skipped", state_path, st.active,
 			    st.history, st.journal, st.bad);
 	}
 	j->restore_ms = (mono_us() - t0) / 1000;
 	memset(&ec, 0, sizeof(ec));
-	ec.backend = j->backend;
+	for (i = 0; i < j->nbackends; i++)
+		ec.backends[i] = j->backends[i];
+	ec.nbackends = j->nbackends;
 	ec.state = j->state;
 	ec.queue = QUEUE_OPS;
 	ec.batch = BATCH_OPS;
@@ -262,9 +298,8 @@ jail_fini(struct jail *j)
 {
 	ban_enforcer_stop(j->enf, j->policy);
 	j->enf = NULL;
-	if (j->open)
-		j->backend->close();
-	j->open = false;
+	while (j->nopen > 0)
+		j->backends[--j->nopen]->close();
 	ban_state_close(j->state);
 	j->state = NULL;
 	ban_policy_free(j->policy);
@@ -323,7 +358,7 @@ jail_reload(struct jail *j, const struct settings *s, bool *restart,
 	(void)ban_policy_foreach(j->policy, BAN_HISTORY | BAN_UNSORTED,
 	    transfer_one, &t);
 	if (t.lost > 0)
-		fprintf(stderr, "wireban: reload: %zu bans or history entries "
+		logmsg(LOG_WARNING, "reload: %zu bans or history entries "
 		    "not carried over (now in ignoreip, or past max_tracked); "
 		    "the kernel lifts them at their timeout\n", t.lost);
 	ban_policy_free(j->policy);

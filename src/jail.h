@@ -18,8 +18,10 @@ struct events;
 
 struct jail {
 	struct ban_policy	*policy;
-	const struct ban_backend *backend;
-	bool			 open;		/* backend opened */
+	/* firewall.backend, in order: the local firewall first */
+	const struct ban_backend *backends[BAN_BACKENDS_MAX];
+	size_t			 nbackends, nopen;
+	const struct ban_backend *backend;	/* backends[0] */
 	struct ban_state	*state;		/* NULL: nothing persisted */
 	struct ban_enforcer	*enf;
 	struct events		*ev;		/* ban/unban events, or NULL */
@@ -46,7 +48,8 @@ struct jail {
 };
 
 /*
- * Sets up the policy from s, opens backend (s->fw.backend when NULL),
+ * Sets up the policy from s, opens the backends (backend, or
+ * s->fw.backend when NULL: one name or several, "nftables,crowdsec"),
  * and with a state_path opens the state (its lock, the bans in it),
  * brings the kernel in line with it (at wall time now) and starts the
  * enforcer. Returns 0, or -1 with err; jail_fini() undoes either way.

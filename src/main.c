@@ -32,7 +32,8 @@ usage(FILE *fp)
 "                            with --json the event stream (JSON Lines);\n"
 "                            decisions only, unless --apply bans through\n"
 "                            the configured firewall backend\n"
-"  status                    counters of the running watch\n"
+"  status [--prometheus]     counters of the running watch (in words, or\n"
+"                            in Prometheus' text format)\n"
 "  list                      addresses banned now, rule, time left\n"
 "  ban ADDR[/BITS] [--for DURATION] [--force]\n"
 "                            ban an address or prefix by hand (default:\n"
@@ -55,6 +56,7 @@ usage(FILE *fp)
 "  --apply     (replay) really ban, through firewall.backend\n"
 "  --for DUR   (ban) how long: 30s, 10m, 1h, 2d, 1w\n"
 "  --force     (ban) longer than policy.bantime_max\n"
+"  --prometheus (status) Prometheus' text format\n"
 "  -h, --help  this text\n"
 "  -V, --version\n"
 "\n"
@@ -87,11 +89,11 @@ static int
 cmd_config(struct settings *s, struct opts *o)
 {
 	(void)o;
-	printf("# configuration in force (keys not shown take their "
-	    "defaults)\n");
+	printf("# configuration in force: every key, and where its value "
+	    "came from\n");
 	printf("# file: %s%s\n", s->conf_path,
 	    s->conf.path ? "" : " (not present: built-in defaults)");
-	config_dump(&s->conf, stdout);
+	settings_dump(s, stdout);
 	return 0;
 }
 
@@ -128,9 +130,11 @@ cmd_control(struct settings *s, struct opts *o, const char *verb)
 			    verb);
 			return 2;
 		}
-		snprintf(line, sizeof(line), "%s", verb);
+		snprintf(line, sizeof(line), "%s%s", verb,
+		    o->prometheus ? " prometheus" : "");
 	}
-	return control_request(s->socket_path, line);
+	return control_request(s->socket_path, line,
+	    o->prometheus ? CONTROL_RAW : 0);
 }
 
 static int
@@ -164,7 +168,7 @@ static const struct command {
 } commands[] = {
 	{ "replay", cmd_replay, "json apply" },
 	{ "watch", cmd_watch, "iface" },
-	{ "status", cmd_status, "" },
+	{ "status", cmd_status, "prometheus" },
 	{ "list", cmd_list, "" },
 	{ "ban", cmd_ban, "for force" },
 	{ "unban", cmd_unban, "" },
@@ -180,6 +184,7 @@ parse_opts(int argc, char **argv, const struct command *cmd, struct opts *o)
 		{ "apply", no_argument, NULL, 'a' },
 		{ "for", required_argument, NULL, 'f' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "prometheus", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -219,6 +224,12 @@ parse_opts(int argc, char **argv, const struct command *cmd, struct opts *o)
 			if (cmd == NULL || strstr(cmd->options, "for") == NULL)
 				goto bad;
 			o->duration = optarg;
+			break;
+		case 'P':
+			if (cmd == NULL ||
+			    strstr(cmd->options, "prometheus") == NULL)
+				goto bad;
+			o->prometheus = true;
 			break;
 		case 'F':
 			if (cmd == NULL || strstr(cmd->options, "force") == NULL)

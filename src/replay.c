@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "events.h"
@@ -194,9 +197,13 @@ report_rules(const struct engine *e, const struct tally *t)
 	for (i = 0; i < n && i < ENGINE_MAX_RULES; i++) {
 		const struct smtp_rule_info *r = smtp_rules_get(e->rules, i);
 
-		printf("  %-14s %6llu%s\n", r->name,
+		printf("  %-14s %6llu%s", r->name,
 		    (unsigned long long)e->st.hits[i],
 		    r->offence && r->weight > 0 ? "" : "  (not an offence)");
+		if (e->st.limit_hits[i] > 0)
+			printf("  (%llu replies at a PCRE2 limit: not "
+			    "matched)", (unsigned long long)e->st.limit_hits[i]);
+		printf("\n");
 	}
 	printf("  %-14s %6llu  (4xx/5xx no rule matched)\n\n", "(none)",
 	    (unsigned long long)e->st.unmatched);
@@ -271,6 +278,85 @@ quiet_log(void *arg, enum ban_log_level level, const char *line)
 		fprintf(stderr, "wireban: %s\n", line);
 }
 
+/*
+ * A progress line on a terminal, for a capture that takes more than a
+ * second: how far into the file, packets per second, sessions and
+ * offences so far; rewritten in place four times a second and cleared
+ * at the end. Never with --json, never when stderr is not a terminal.
+ */
+struct progress {
+	const char	*name;
+	long long	 size;		/* bytes, 0: unknown (stdin) */
+	wb_usec		 t0, last;
+	bool		 on, shown;
+};
+
+static wb_usec
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (wb_usec)ts.tv_sec * WB_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static void
+progress_start(struct progress *pg, const char *name, bool json)
+{
+	struct stat sb;
+
+	memset(pg, 0, sizeof(*pg));
+	pg->name = name;
+	pg->on = !json && isatty(STDERR_FILENO);
+	if (pg->on && strcmp(name, "-") != 0 && stat(name, &sb) == 0)
+		pg->size = (long long)sb.st_size;
+	pg->t0 = pg->last = mono_now();
+}
+
+static void
+progress(struct progress *pg, struct sniff *sn, const struct engine *e)
+{
+	struct sniff_stats st;
+	wb_usec now;
+	double secs;
+	long long at;
+
+	if (!pg->on)
+		return;
+	now = mono_now();
+	if (now - pg->t0 < WB_USEC_PER_SEC || now - pg->last < 250000)
+		return;
+	pg->last = now;
+	sniff_get_stats(sn, &st);
+	secs = (double)(now - pg->t0) / 1e6;
+	/* A pcap record is the frame plus a 16-byte header: near enough. */
+	at = (long long)(st.bytes + 16 * st.packets);
+	if (pg->size > 0 && at > pg->size)
+		at = pg->size;
+	if (pg->size > 0)
+		fprintf(stderr, "\r%s: %3lld%% of %.1f MB, %.0f packets/s, "
+		    "%llu sessions, %llu offences\033[K", pg->name,
+		    at * 100 / pg->size, (double)pg->size / 1e6,
+		    (double)st.packets / secs,
+		    (unsigned long long)e->st.sessions,
+		    (unsigned long long)e->st.offences);
+	else
+		fprintf(stderr, "\r%s: %.1f MB, %.0f packets/s, %llu sessions, "
+		    "%llu offences\033[K", pg->name, (double)at / 1e6,
+		    (double)st.packets / secs,
+		    (unsigned long long)e->st.sessions,
+		    (unsigned long long)e->st.offences);
+	pg->shown = true;
+}
+
+static void
+progress_end(struct progress *pg)
+{
+	if (pg->shown)
+		fprintf(stderr, "\r\033[K");
+	pg->shown = false;
+}
+
 static wb_usec
 wall_now(void)
 {
@@ -306,6 +392,7 @@ cmd_replay(struct settings *s, struct opts *o)
 	struct sniff_stats sum = { 0 }, st;
 	struct sniff_handlers h;
 	struct replay r = { 0 };
+	struct progress pg;
 	struct sniff *sn;
 	char err[512];
 	int i, rc, nbad = 0;
@@ -347,8 +434,10 @@ cmd_replay(struct settings *s, struct opts *o)
 			nbad++;
 			continue;
 		}
+		progress_start(&pg, o->args[i], o->json);
 		while ((rc = sniff_dispatch(sn, 4096, err, sizeof(err))) > 0)
-			;
+			progress(&pg, sn, &e);
+		progress_end(&pg);
 		if (rc < 0) {
 			fprintf(stderr, "wireban: %s\n", err);
 			nbad++;

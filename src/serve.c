@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "watch.h"
 
 /* Lines of `list` per page. */
@@ -39,6 +40,25 @@ quantile_ms(const struct ban_enforcer_stats *st, double q)
 	return -1;
 }
 
+/* Rules whose pattern gave up at a PCRE2 limit, when there are any. */
+static void
+limit_line(struct watch *w, struct control_client *c)
+{
+	size_t i, n = smtp_rules_count(w->e.rules);
+	bool any = false;
+
+	for (i = 0; i < n && i < ENGINE_MAX_RULES; i++) {
+		if (w->e.st.limit_hits[i] == 0)
+			continue;
+		control_printf(c, "%s %s: %llu replies at a PCRE2 limit",
+		    any ? "," : "rules:     ", smtp_rules_get(w->e.rules,
+		    i)->name, ull(w->e.st.limit_hits[i]));
+		any = true;
+	}
+	if (any)
+		control_printf(c, " (not matched by that rule)\n");
+}
+
 static void
 status(struct watch *w, struct control_client *c)
 {
@@ -47,6 +67,7 @@ status(struct watch *w, struct control_client *c)
 	struct sniff_stats st;
 	char hint[256];
 	double p50, p99;
+	size_t i;
 
 	sniff_get_stats(w->sn, &st);
 	ban_policy_stats(w->j.policy, &ps);
@@ -62,6 +83,7 @@ status(struct watch *w, struct control_client *c)
 	    "(%llu in sessions this host opened: against nobody)\n",
 	    ull(w->e.st.replies), ull(w->e.st.rejects), ull(w->e.st.offences),
 	    ull(w->j.outbound));
+	limit_line(w, c);
 	control_printf(c, "banned:     %llu now, %llu in all, %llu lifted\n",
 	    ull(ps.banned), ull(ps.bans_total), ull(ps.unbans_total));
 	control_printf(c, "policy:     %llu prefixes tracked (max_tracked "
@@ -76,7 +98,8 @@ status(struct watch *w, struct control_client *c)
 	    "timed out\n", ull(st.evictions), ull(st.timeouts));
 	control_printf(c, "IPv6:       %llu packets not inspected\n",
 	    ull(st.ipv6));
-	control_printf(c, "firewall:   %s%s%s\n", w->j.backend->name,
+	control_printf(c, "firewall:   %s%s%s%s\n", w->j.backend->name,
+	    w->j.nbackends > 1 ? " (and others, below)" : "",
 	    hint[0] != '\0' ? "; see the bans with: " : "", hint);
 	control_printf(c, "ban queue:  %zu queued now, %zu not yet committed, "
 	    "%llu handed over, %llu committed in %llu batches (largest "
@@ -86,13 +109,19 @@ status(struct watch *w, struct control_client *c)
 	    "resyncs), %llu re-armed, %llu commit errors, %llu journal "
 	    "errors\n", ull(es.deferred), ull(es.resyncs), ull(es.rearmed),
 	    ull(es.commit_errors), ull(es.journal_errors));
-	if (es.fw.capacity > 0)
+	if (es.fw[0].capacity > 0)
 		control_printf(c, "sets:       %llu of %zu elements, %llu "
-		    "refused (set full)\n", ull(ps.banned), es.fw.capacity,
-		    ull(es.fw.set_full));
+		    "refused (set full)\n", ull(ps.banned), es.fw[0].capacity,
+		    ull(es.fw[0].set_full));
 	else
 		control_printf(c, "sets:       %llu elements, %llu refused "
-		    "(set full)\n", ull(ps.banned), ull(es.fw.set_full));
+		    "(set full)\n", ull(ps.banned), ull(es.fw[0].set_full));
+	for (i = 1; i < w->j.nbackends; i++)
+		control_printf(c, "%-11s %llu delivered, %llu pending, %llu "
+		    "errors%s%s\n", w->j.backends[i]->name,
+		    ull(es.fw[i].delivered), ull(es.fw[i].pending),
+		    ull(es.fw[i].errors), es.fw[i].last_error[0] ?
+		    "; last error: " : "", es.fw[i].last_error);
 	p50 = quantile_ms(&es, 0.5);
 	p99 = quantile_ms(&es, 0.99);
 	if (es.lat_count > 0)
@@ -304,6 +333,10 @@ watch_serve(void *arg, struct control_client *c, char *line)
 	} else if (strcmp(verb, "status") == 0 && a1 == NULL) {
 		status(w, c);
 		control_printf(c, "OK\n");
+	} else if (strcmp(verb, "status") == 0 && strcmp(a1, "prometheus") ==
+	    0 && a2 == NULL) {
+		/* No "OK": a scraper reads the text as it is. */
+		metrics_to_client(w, c);
 	} else if (strcmp(verb, "list") == 0 && a1 == NULL) {
 		list(w, c);
 	} else if (strcmp(verb, "ban") == 0 && a1 != NULL &&

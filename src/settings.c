@@ -197,6 +197,13 @@ policy_settings(struct settings *s, char *err, size_t errlen)
 				    MAX_IGNORE);
 				return -1;
 			}
+			if (bits == 0)
+				fprintf(stderr, "wireban: %s: policy.ignoreip: "
+				    "%s covers every %s address: nothing %s "
+				    "will ever be banned\n", e->where, tok,
+				    net.family == AF_INET ? "IPv4" : "IPv6",
+				    net.family == AF_INET ? "over IPv4" :
+				    "over IPv6");
 			s->ignoreip[s->nignore++] = tok;
 		}
 	}
@@ -228,7 +235,9 @@ static int
 firewall_settings(struct settings *s, char *err, size_t errlen)
 {
 	static const char *const backends[] = { "nftables", "ipset",
-		"iptables", "dry-run", "exec", NULL };
+		"iptables", "dry-run", "exec", "crowdsec", NULL };
+	char list[256], *tok, *save = NULL;
+	size_t k;
 	static const char *const targets[] = { "DROP", "REJECT", NULL };
 	const struct config_entry *e;
 	struct ban_fw_config *f = &s->fw;
@@ -236,11 +245,24 @@ firewall_settings(struct settings *s, char *err, size_t errlen)
 	int i;
 
 	ban_fw_config_defaults(f);
-	i = 0;
-	if (config_choice(&s->conf, "firewall", "backend", backends, &i, err,
-	    errlen) < 0)
-		return -1;
-	f->backend = backends[i];
+	/* One backend, or several: "nftables,crowdsec". */
+	if ((e = config_get(&s->conf, "firewall", "backend")) != NULL) {
+		snprintf(list, sizeof(list), "%s", e->value);
+		for (tok = strtok_r(list, ", ", &save); tok != NULL;
+		    tok = strtok_r(NULL, ", ", &save)) {
+			for (k = 0; backends[k] != NULL; k++)
+				if (strcmp(backends[k], tok) == 0)
+					break;
+			if (backends[k] == NULL) {
+				snprintf(err, errlen, "%s: firewall.backend: "
+				    "'%.40s' is not one of nftables, ipset, "
+				    "iptables, dry-run, exec, crowdsec", e->where,
+				    tok);
+				return -1;
+			}
+		}
+		f->backend = e->value;
+	}
 	config_string(&s->conf, "firewall", "chain", &f->chain);
 	if ((e = config_get(&s->conf, "firewall", "chain")) != NULL &&
 	    (strlen(e->value) == 0 || strlen(e->value) >= BAN_CHAIN_MAX ||
@@ -278,7 +300,7 @@ firewall_settings(struct settings *s, char *err, size_t errlen)
 	config_string(&s->conf, "firewall", "ban_command", &f->ban_command);
 	config_string(&s->conf, "firewall", "unban_command",
 	    &f->unban_command);
-	if (strcmp(f->backend, "exec") == 0 && (f->ban_command == NULL ||
+	if (strstr(f->backend, "exec") != NULL && (f->ban_command == NULL ||
 	    f->unban_command == NULL)) {
 		e = config_get(&s->conf, "firewall", "backend");
 		snprintf(err, errlen, "%s: firewall.backend: exec needs "
@@ -293,15 +315,87 @@ firewall_settings(struct settings *s, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-path_settings(struct settings *s)
+/* [crowdsec]: the Local API a crowdsec backend delivers to. */
+static int
+crowdsec_settings(struct settings *s, char *err, size_t errlen)
 {
+	struct ban_fw_config *f = &s->fw;
+	wb_usec t = (wb_usec)f->cs_timeout_ms * 1000;
+	long n = (long)f->cs_batch;
+
+	config_string(&s->conf, "crowdsec", "url", &f->cs_url);
+	config_string(&s->conf, "crowdsec", "login", &f->cs_login);
+	config_string(&s->conf, "crowdsec", "password", &f->cs_password);
+	config_string(&s->conf, "crowdsec", "password_file",
+	    &f->cs_password_file);
+	config_string(&s->conf, "crowdsec", "scenario", &f->cs_scenario);
+	config_string(&s->conf, "crowdsec", "origin", &f->cs_origin);
+	config_string(&s->conf, "crowdsec", "ca_file", &f->cs_ca_file);
+	if (config_duration(&s->conf, "crowdsec", "timeout", &t, err,
+	    errlen) < 0 ||
+	    config_long(&s->conf, "crowdsec", "batch", 1, 10000, &n, err,
+	    errlen) < 0)
+		return -1;
+	if (t < WB_USEC_PER_SEC || t > 600 * WB_USEC_PER_SEC) {
+		const struct config_entry *e = config_get(&s->conf, "crowdsec",
+		    "timeout");
+
+		snprintf(err, errlen, "%s: crowdsec.timeout: 1s to 10m",
+		    e != NULL ? e->where : "?");
+		return -1;
+	}
+	f->cs_timeout_ms = (int)(t / 1000);
+	f->cs_batch = (size_t)n;
+	if (strstr(f->backend, "crowdsec") != NULL && (f->cs_login == NULL ||
+	    (f->cs_password == NULL) == (f->cs_password_file == NULL))) {
+		const struct config_entry *e = config_get(&s->conf, "firewall",
+		    "backend");
+
+		snprintf(err, errlen, "%s: firewall.backend: crowdsec needs "
+		    "crowdsec.login and one of crowdsec.password, "
+		    "crowdsec.password_file", e != NULL ? e->where : "?");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+path_settings(struct settings *s, char *err, size_t errlen)
+{
+	const struct config_entry *e;
+
 	s->state_path = DEFAULT_STATE;
 	s->socket_path = DEFAULT_SOCKET;
 	s->events_path = NULL;
+	s->metrics_path = NULL;
+	s->metrics_interval = 15 * WB_USEC_PER_SEC;
+	s->log = "auto";
 	config_string(&s->conf, "paths", "state", &s->state_path);
 	config_string(&s->conf, "paths", "socket", &s->socket_path);
 	config_string(&s->conf, "paths", "events", &s->events_path);
+	config_string(&s->conf, "paths", "metrics", &s->metrics_path);
+	config_string(&s->conf, "paths", "log", &s->log);
+	if (config_duration(&s->conf, "paths", "metrics_interval",
+	    &s->metrics_interval, err, errlen) < 0)
+		return -1;
+	if (s->metrics_interval < WB_USEC_PER_SEC) {
+		e = config_get(&s->conf, "paths", "metrics_interval");
+		snprintf(err, errlen, "%s: paths.metrics_interval: at least 1s",
+		    e != NULL ? e->where : "?");
+		return -1;
+	}
+	if (strcmp(s->log, "auto") != 0 && strcmp(s->log, "syslog") != 0 &&
+	    strcmp(s->log, "stderr") != 0) {
+		e = config_get(&s->conf, "paths", "log");
+		snprintf(err, errlen, "%s: paths.log: 'auto', 'syslog' or "
+		    "'stderr', not '%.60s'", e != NULL ? e->where : "?", s->log);
+		return -1;
+	}
+	/* A remote backend's deliveries wait beside the state. */
+	snprintf(s->spool_buf, sizeof(s->spool_buf), "%s.crowdsec",
+	    s->state_path);
+	s->fw.cs_spool = s->spool_buf;
+	return 0;
 }
 
 int
@@ -320,9 +414,10 @@ settings_load(struct settings *s, const char *path, bool explicit_path,
 	if (capture_settings(s, err, errlen) < 0 ||
 	    rule_settings(s, err, errlen) < 0 ||
 	    policy_settings(s, err, errlen) < 0 ||
-	    firewall_settings(s, err, errlen) < 0)
+	    firewall_settings(s, err, errlen) < 0 ||
+	    crowdsec_settings(s, err, errlen) < 0 ||
+	    path_settings(s, err, errlen) < 0)
 		return -1;
-	path_settings(s);
 	return 0;
 }
 

@@ -4,6 +4,8 @@
 #ifndef WIREBAN_SETTINGS_H
 #define WIREBAN_SETTINGS_H
 
+#include <stdio.h>
+
 #include "bans.h"
 #include "config.h"
 #include "smtp.h"
@@ -28,7 +30,11 @@ struct settings {
 	const char		*state_path;
 	const char		*socket_path;
 	const char		*events_path;		/* NULL: none */
+	const char		*metrics_path;		/* NULL: none */
+	wb_usec			 metrics_interval;	/* 15 s */
+	const char		*log;		/* auto: syslog off a tty */
 	char			 ignore_buf[4096];	/* ignoreip's copy */
+	char			 spool_buf[4096];	/* fw.cs_spool */
 };
 
 /*
@@ -39,6 +45,12 @@ struct settings {
 int settings_load(struct settings *s, const char *path, bool explicit_path,
     char *const *overrides, char *err, size_t errlen);
 void settings_free(struct settings *s);
+
+/*
+ * Writes every key with the value in force, as a configuration file,
+ * each line saying where its value came from (FILE:LINE, -o, default).
+ */
+void settings_dump(const struct settings *s, FILE *fp);
 
 /* Parses "25,465,587" into ports[]; returns the count or -1. */
 int settings_parse_ports(const char *v, uint16_t *ports, size_t max);

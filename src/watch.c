@@ -34,19 +34,47 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "log.h"
+#include "metrics.h"
 #include "watch.h"
 
 #define TICK_MS 1000
 
-static volatile sig_atomic_t got_term, got_hup;
+static volatile sig_atomic_t got_term, got_hup, got_usr1;
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		got_hup = 1;
+	else if (sig == SIGUSR1)
+		got_usr1 = 1;
 	else
 		got_term = 1;
+}
+
+/*
+ * Log rotation (SIGUSR1, and SIGHUP with its reload): the events file
+ * is reopened under its name. Whole events only ever reach the old
+ * file: the buffer is flushed into it first (events.c never splits a
+ * line), so none is lost or cut.
+ */
+static void
+reopen(struct watch *w)
+{
+	FILE *fp;
+
+	if (w->s->events_path == NULL || w->events == NULL)
+		return;
+	if ((fp = fopen(w->s->events_path, "a")) == NULL) {
+		logmsg(LOG_ERR, "%s: cannot reopen: %s (still writing to the "
+		    "old file)", w->s->events_path, strerror(errno));
+		return;
+	}
+	events_reopen(&w->ev, fp);
+	fclose(w->events);
+	w->events = fp;
+	logmsg(LOG_INFO, "%s reopened", w->s->events_path);
 }
 
 wb_usec
@@ -87,7 +115,7 @@ check_privileges(void)
 	admin = has_cap(d, CAP_NET_ADMIN);
 	if (raw && admin)
 		return 0;
-	fprintf(stderr, "wireban: watch needs root, or the capabilities "
+	logmsg(LOG_ERR, "watch needs root, or the capabilities "
 	    "CAP_NET_RAW (capture, resets) and CAP_NET_ADMIN (firewall); "
 	    "missing:%s%s\n", raw ? "" : " CAP_NET_RAW",
 	    admin ? "" : " CAP_NET_ADMIN");
@@ -111,7 +139,7 @@ drop_privileges(void)
 		if (cap != CAP_NET_ADMIN && cap != CAP_NET_RAW)
 			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	if (syscall(SYS_capset, &h, d) < 0)
-		fprintf(stderr, "wireban: could not drop capabilities: %s\n",
+		logmsg(LOG_ERR, "could not drop capabilities: %s",
 		    strerror(errno));
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
@@ -123,12 +151,12 @@ own_addresses(struct watch *w)
 	struct host_addrs h;
 
 	if (host_addresses(&h) < 0) {
-		fprintf(stderr, "wireban: cannot list this host's addresses: "
-		    "%s\n", strerror(errno));
+		logmsg(LOG_WARNING, "cannot list this host's addresses: "
+		    "%s", strerror(errno));
 		return;
 	}
 	if (jail_set_host(&w->j, h.addr, h.bits, h.n) < 0)
-		fprintf(stderr, "wireban: ignoreself: out of memory\n");
+		logmsg(LOG_ERR, "ignoreself: out of memory");
 	host_addresses_free(&h);
 }
 
@@ -168,8 +196,8 @@ reload(struct watch *w, struct opts *o)
 	if (settings_load(next, o->config, o->config_given, o->overrides,
 	    err, sizeof(err)) < 0 ||
 	    jail_reload(&w->j, next, &restart, err, sizeof(err)) < 0) {
-		fprintf(stderr, "wireban: reload refused, keeping the old "
-		    "configuration: %s\n", err);
+		logmsg(LOG_ERR, "reload refused, keeping the old "
+		    "configuration: %s", err);
 		settings_free(next);
 		free(next);
 		return;
@@ -188,8 +216,8 @@ reload(struct watch *w, struct opts *o)
 	}
 	w->owned = next;
 	w->s = next;
-	fprintf(stderr, "wireban: configuration reloaded (capture and "
-	    "firewall settings%s need a restart)\n", restart ?
+	logmsg(LOG_NOTICE, "configuration reloaded (capture and "
+	    "firewall settings%s need a restart)", restart ?
 	    ", and the prefix lengths you changed," : "");
 }
 
@@ -205,38 +233,46 @@ make_state_dir(const char *path)
 		return 0;
 	*slash = '\0';
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "wireban: %s: %s\n", dir, strerror(errno));
+		logmsg(LOG_ERR, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* ban_log's hook: the enforcer thread logs too; stdio locks. */
+/* ban_log's hook: the enforcer thread logs too (logmsg is safe). */
 static void
 log_line(void *arg, enum ban_log_level level, const char *line)
 {
 	(void)arg;
-	(void)level;
-	fprintf(stderr, "wireban: %s\n", line);
+	logmsg(level == BAN_LOG_ERR ? LOG_ERR : level == BAN_LOG_WARNING ?
+	    LOG_WARNING : LOG_INFO, "%s", line);
+}
+
+/* The sniffer's messages. */
+static void
+sniff_line(const char *line)
+{
+	logmsg(LOG_WARNING, "%s", line);
 }
 
 static void
 say_started(struct watch *w, const char *iface)
 {
 	struct ban_policy_stats ps;
-	char hint[256];
-	size_t i;
+	char hint[256], ports[128];
+	size_t i, o = 0;
 
 	ban_policy_stats(w->j.policy, &ps);
 	w->j.backend->hint(hint, sizeof(hint));
-	fprintf(stderr, "wireban: watching %s (ports", iface);
-	for (i = 0; i < w->s->capture.nports; i++)
-		fprintf(stderr, "%s%u", i ? "," : " ", w->s->capture.ports[i]);
-	fprintf(stderr, "), firewall %s%s%s%s, control %s; %llu bans in "
-	    "force, restored in %lld ms\n", w->j.backend->name,
-	    hint[0] ? " (see the bans: " : "", hint, hint[0] ? ")" : "",
-	    w->s->socket_path, (unsigned long long)ps.banned,
-	    (long long)w->j.restore_ms);
+	ports[0] = '\0';
+	for (i = 0; i < w->s->capture.nports && o + 8 < sizeof(ports); i++)
+		o += (size_t)snprintf(ports + o, sizeof(ports) - o, "%s%u",
+		    i ? "," : "", w->s->capture.ports[i]);
+	logmsg(LOG_NOTICE, "watching %s (ports %s), firewall %s%s%s%s, "
+	    "control %s; %llu bans in force, restored in %lld ms", iface,
+	    ports, w->s->fw.backend, hint[0] ? " (see the bans: " : "", hint,
+	    hint[0] ? ")" : "", w->s->socket_path,
+	    (unsigned long long)ps.banned, (long long)w->j.restore_ms);
 }
 
 static int
@@ -249,19 +285,19 @@ setup(struct watch *w, struct opts *o, const char *iface)
 	(void)o;
 	if (s->events_path != NULL &&
 	    (w->events = fopen(s->events_path, "a")) == NULL) {
-		fprintf(stderr, "wireban: %s: %s\n", s->events_path,
+		logmsg(LOG_ERR, "%s: %s", s->events_path,
 		    strerror(errno));
 		return -1;
 	}
 	if (events_open(&w->ev, w->events) < 0) {
-		fprintf(stderr, "wireban: out of memory\n");
+		logmsg(LOG_ERR, "out of memory");
 		return -1;
 	}
 	if (make_state_dir(s->state_path) < 0)
 		return -1;
 	if (jail_init(&w->j, s, NULL, s->state_path, watch_now(), err,
 	    sizeof(err)) < 0) {
-		fprintf(stderr, "wireban: %s\n", err);
+		logmsg(LOG_ERR, "%s", err);
 		return -1;
 	}
 	w->j.ev = &w->ev;
@@ -274,8 +310,8 @@ setup(struct watch *w, struct opts *o, const char *iface)
 	if (s->ignoreself) {
 		own_addresses(w);
 		if ((w->hostfd = host_watch_open()) < 0)
-			fprintf(stderr, "wireban: no netlink socket (%s): "
-			    "address changes are seen at SIGHUP only\n",
+			logmsg(LOG_WARNING, "no netlink socket (%s): "
+			    "address changes are seen at SIGHUP only",
 			    strerror(errno));
 	}
 	w->e.rules = s->rules;
@@ -286,12 +322,12 @@ setup(struct watch *w, struct opts *o, const char *iface)
 	engine_handlers(&w->e, &h);
 	if ((w->sn = sniff_open_live(&s->capture, iface, &h, err,
 	    sizeof(err))) == NULL) {
-		fprintf(stderr, "wireban: %s\n", err);
+		logmsg(LOG_ERR, "%s", err);
 		return -1;
 	}
 	if ((w->ctl = control_listen(s->socket_path, watch_serve, w, err,
 	    sizeof(err))) == NULL) {
-		fprintf(stderr, "wireban: %s\n", err);
+		logmsg(LOG_ERR, "%s", err);
 		return -1;
 	}
 	return 0;
@@ -306,13 +342,34 @@ loop(struct watch *w, struct opts *o)
 	size_t nc, base;
 	wb_usec now, next;
 
+	wb_usec next_metrics = watch_now();
+
 	while (!got_term) {
 		if (got_hup) {
 			got_hup = 0;
 			reload(w, o);
+			reopen(w);
+		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			reopen(w);
 		}
 		now = watch_now();
+		if (w->s->metrics_path != NULL && now >= next_metrics) {
+			if (metrics_write(w, w->s->metrics_path) == 0)
+				w->metrics_failed = false;
+			else if (!w->metrics_failed) {
+				logmsg(LOG_ERR, "%s: cannot write the metrics: %s "
+				    "(said once until it works again)",
+				    w->s->metrics_path, strerror(errno));
+				w->metrics_failed = true;
+			}
+			next_metrics = now + w->s->metrics_interval;
+		}
 		timeout = TICK_MS;
+		if (w->s->metrics_path != NULL &&
+		    (next_metrics - now) / 1000 + 1 < timeout)
+			timeout = (int)((next_metrics - now) / 1000 + 1);
 		if (ban_policy_next_expiry(w->j.policy, &next)) {
 			wb_usec ms = (next - now) / 1000 + 1;
 
@@ -327,19 +384,20 @@ loop(struct watch *w, struct opts *o)
 		nc = control_pollfds(w->ctl, pfd + base, &timeout);
 		n = poll(pfd, base + nc, timeout);
 		if (n < 0 && errno != EINTR) {
-			fprintf(stderr, "wireban: poll: %s\n",
+			logmsg(LOG_ERR, "poll: %s",
 			    strerror(errno));
 			break;
 		}
 		if (n > 0 && (pfd[0].revents & (POLLIN | POLLERR)) &&
 		    sniff_dispatch(w->sn, -1, err, sizeof(err)) < 0) {
-			fprintf(stderr, "wireban: %s\n", err);
+			logmsg(LOG_ERR, "%s", err);
 			break;
 		}
 		if (n > 0 && (pfd[1].revents & POLLIN) &&
 		    host_watch_changed(w->hostfd))
 			own_addresses(w);
-		if (n > 0)
+		/* Also on a timeout: a client's deadline may have come. */
+		if (n >= 0)
 			control_serve(w->ctl, pfd + base, nc);
 		/* On time, packets or not. */
 		now = watch_now();
@@ -370,8 +428,11 @@ cmd_watch(struct settings *s, struct opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	log_setup(s->log);
 	ban_log_set(log_line, NULL);
+	sniff_set_log(sniff_line);
 
 	w.started = watch_now();
 	if (setup(&w, o, iface) == 0) {
@@ -379,7 +440,7 @@ cmd_watch(struct settings *s, struct opts *o)
 		say_started(&w, iface);
 		loop(&w, o);
 		if (got_term) {
-			fprintf(stderr, "wireban: stopping; bans kept in %s%s\n",
+			logmsg(LOG_NOTICE, "stopping; bans kept in %s%s",
 			    s->state_path, s->fw.keep_on_close ? " and in the "
 			    "firewall" : ", restored at the next start");
 			rc = 0;

@@ -21,6 +21,7 @@ struct watch {
 	FILE		*events;
 	wb_usec		 started;
 	struct settings	*owned;		/* from a reload, freed here */
+	bool		 metrics_failed;	/* said once */
 };
 
 /* Wall-clock time, microseconds. */

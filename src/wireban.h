@@ -20,6 +20,7 @@ struct opts {
 	bool		 apply;		/* --apply */
 	const char	*duration;	/* --for */
 	bool		 force;		/* --force */
+	bool		 prometheus;	/* --prometheus */
 	char		**args;		/* what follows the options */
 	int		 nargs;
 };

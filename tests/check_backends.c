@@ -1,7 +1,9 @@
 /*
  * check_backends.c - unit tests of the firewall backends of bans/ that
  * touch no kernel: the table, dry-run, record, exec, the refusals of
- * iptables, and the libiptc rule layout. The kernel side of each
+ * iptables, and the libiptc rule layout (the iptables backend's rules
+ * with prefixes, the ipset backend's set-match rule). The set backends'
+ * own tests are in check_fwsets.c. The kernel side of each
  * backend is tested inside a private network namespace by
  * tests/t-netns-iptables.sh.
  */
@@ -21,6 +23,7 @@
 #include <libiptc/libiptc.h>
 #include <libiptc/libip6tc.h>
 #include <linux/netfilter/xt_multiport.h>
+#include <linux/netfilter/xt_set.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 
@@ -31,7 +34,7 @@
 /* ---- the backend table ------------------------------------------------ */
 
 static const char *const backend_names[] = {
-	"iptables", "dry-run", "exec", "record",
+	"nftables", "ipset", "iptables", "dry-run", "exec", "record",
 };
 
 START_TEST(test_backend_table)
@@ -42,12 +45,15 @@ START_TEST(test_backend_table)
 	ck_assert_ptr_nonnull(b);
 	ck_assert_str_eq(b->name, backend_names[_i]);
 	ck_assert(b->open && b->ban && b->unban && b->commit && b->sync &&
-	    b->flush && b->close);
+	    b->flush && b->close && b->stats && b->hint);
 	for (i = 0; ban_backends[i] != NULL; i++)
 		if (strcmp(ban_backends[i]->name, backend_names[_i]) == 0)
 			n++;
 	ck_assert_uint_eq(n, 1);
-	ck_assert_ptr_null(ban_backend_find("nftables"));
+	/* The table lists them in this order, nftables (the default) first. */
+	ck_assert_ptr_eq(ban_backends[_i], b);
+	ck_assert_uint_eq(i, N(backend_names));
+	ck_assert_ptr_null(ban_backend_find("nft"));
 	ck_assert_ptr_null(ban_backend_find(NULL));
 }
 END_TEST
@@ -146,6 +152,7 @@ START_TEST(test_exec_literal)
 	ck_assert_int_eq(ban_backend_exec.open(&c), 0);
 	ck_assert_int_eq(ban_backend_exec.ban(&b), 0);
 	b.addr = A("2001:db8::7");
+	b.bits = 128;
 	b.expiry = b.start + S(90);
 	ck_assert_int_eq(ban_backend_exec.unban(&b), 0);
 	ban_backend_exec.close();
@@ -251,8 +258,9 @@ START_TEST(test_rule_ban_v4)
 	const struct ipt_entry *e = (const struct ipt_entry *)rb.bytes;
 	const struct xt_standard_target *t;
 	size_t n;
+	int bits;
 
-	n = ban_rule_ban(&rb, &a, BAN_TARGET_DROP);
+	n = ban_rule_ban(&rb, &a, 32, BAN_TARGET_DROP);
 	ck_assert_uint_eq(n, sizeof(struct ipt_entry) +
 	    XT_ALIGN(sizeof(struct xt_standard_target)));
 	ck_assert_uint_eq(e->target_offset, sizeof(struct ipt_entry));
@@ -263,8 +271,9 @@ START_TEST(test_rule_ban_v4)
 	ck_assert_str_eq(t->target.u.user.name, "DROP");
 	ck_assert_uint_eq(t->target.u.user.target_size,
 	    XT_ALIGN(sizeof(struct xt_standard_target)));
-	ck_assert(ban_rule_source(e, AF_INET, &got));
+	ck_assert(ban_rule_source(e, AF_INET, &got, &bits));
 	ck_assert(wb_addr_eq(&got, &a));
+	ck_assert_int_eq(bits, 32);
 	/* Everything past the rule is zero. */
 	for (; n < BAN_RULE_BUF; n++)
 		ck_assert_uint_eq(rb.bytes[n], 0);
@@ -277,8 +286,9 @@ START_TEST(test_rule_reject)
 	struct wb_addr a = A("192.0.2.7"), a6 = A("2001:db8::7"), got;
 	const struct xt_entry_target *t;
 	size_t n;
+	int bits;
 
-	n = ban_rule_ban(&rb, &a, BAN_TARGET_REJECT);
+	n = ban_rule_ban(&rb, &a, 32, BAN_TARGET_REJECT);
 	{
 		const struct ipt_entry *e = (const struct ipt_entry *)rb.bytes;
 		const struct ipt_reject_info *ri;
@@ -293,7 +303,7 @@ START_TEST(test_rule_reject)
 		ck_assert_int_eq(ri->with, IPT_TCP_RESET);
 		ck_assert_uint_eq(n, e->target_offset + t->u.user.target_size);
 	}
-	n = ban_rule_ban(&rb, &a6, BAN_TARGET_REJECT);
+	n = ban_rule_ban(&rb, &a6, 128, BAN_TARGET_REJECT);
 	{
 		const struct ip6t_entry *e =
 		    (const struct ip6t_entry *)rb.bytes;
@@ -301,14 +311,15 @@ START_TEST(test_rule_reject)
 		ck_assert_uint_eq(e->target_offset, sizeof(*e));
 		ck_assert_uint_eq(e->ipv6.proto, IPPROTO_TCP);
 		ck_assert(e->ipv6.flags & IP6T_F_PROTO);
-		ck_assert(ban_rule_source(e, AF_INET6, &got));
+		ck_assert(ban_rule_source(e, AF_INET6, &got, &bits));
 		ck_assert(wb_addr_eq(&got, &a6));
-		ck_assert(!ban_rule_source(e, AF_INET, &got) ||
+		ck_assert_int_eq(bits, 128);
+		ck_assert(!ban_rule_source(e, AF_INET, &got, &bits) ||
 		    !wb_addr_eq(&got, &a6));
 		ck_assert_uint_eq(n, e->next_offset);
 	}
 	memset(&a, 0, sizeof(a));
-	ck_assert_uint_eq(ban_rule_ban(&rb, &a, BAN_TARGET_DROP), 0);
+	ck_assert_uint_eq(ban_rule_ban(&rb, &a, 32, BAN_TARGET_DROP), 0);
 }
 END_TEST
 
@@ -415,6 +426,126 @@ START_TEST(test_rule_jump_bad)
 }
 END_TEST
 
+/* ---- iptables rules with prefixes -------------------------------------- */
+
+START_TEST(test_rule_prefix)
+{
+	union ban_rulebuf rb;
+	struct wb_addr a = A("192.0.2.77"), a6 = A("2001:db8:1:2::9"), got;
+	struct wb_addr net = A("192.0.2.0"), net6 = A("2001:db8:1::");
+	int bits;
+
+	ck_assert_uint_gt(ban_rule_ban(&rb, &a, 24, BAN_TARGET_DROP), 0);
+	{
+		const struct ipt_entry *e = (const struct ipt_entry *)rb.bytes;
+
+		ck_assert_uint_eq(ntohl(e->ip.smsk.s_addr), 0xffffff00u);
+		ck_assert(ban_rule_source(e, AF_INET, &got, &bits));
+		ck_assert(wb_addr_eq(&got, &net));	/* host bits cleared */
+		ck_assert_int_eq(bits, 24);
+	}
+	ck_assert_uint_gt(ban_rule_ban(&rb, &a6, 48, BAN_TARGET_REJECT), 0);
+	{
+		const struct ip6t_entry *e =
+		    (const struct ip6t_entry *)rb.bytes;
+
+		ck_assert(ban_rule_source(e, AF_INET6, &got, &bits));
+		ck_assert(wb_addr_eq(&got, &net6));
+		ck_assert_int_eq(bits, 48);
+	}
+	ck_assert_uint_eq(ban_rule_ban(&rb, &a, 0, BAN_TARGET_DROP), 0);
+	ck_assert_uint_eq(ban_rule_ban(&rb, &a, 33, BAN_TARGET_DROP), 0);
+	ck_assert_uint_eq(ban_rule_ban(&rb, &a6, 129, BAN_TARGET_DROP), 0);
+	/* A mask with a hole is not ours: not read as a prefix. */
+	ck_assert_uint_gt(ban_rule_ban(&rb, &a, 32, BAN_TARGET_DROP), 0);
+	{
+		struct ipt_entry *e = (struct ipt_entry *)rb.bytes;
+
+		e->ip.smsk.s_addr = htonl(0xff00ff00u);
+		ck_assert(!ban_rule_source(e, AF_INET, &got, &bits));
+		e->ip.smsk.s_addr = 0;	/* -s 0.0.0.0/0: not a ban */
+		ck_assert(!ban_rule_source(e, AF_INET, &got, &bits));
+	}
+}
+END_TEST
+
+static const struct {
+	int		 af;
+	enum ban_target	 target;
+	bool		 allports;
+	size_t		 nports;
+	const char	*ports;		/* first match, NULL: none */
+	const char	*tname;
+} setrules[] = {
+	{ AF_INET, BAN_TARGET_DROP, false, 3, "multiport", "DROP" },
+	{ AF_INET, BAN_TARGET_REJECT, false, 1, "tcp", "REJECT" },
+	{ AF_INET, BAN_TARGET_DROP, true, 0, NULL, "DROP" },
+	{ AF_INET6, BAN_TARGET_REJECT, false, 3, "multiport", "REJECT" },
+};
+
+START_TEST(test_rule_setmatch)
+{
+	static const uint16_t ports[3] = { 25, 465, 587 };
+	union ban_rulebuf rb;
+	const struct xt_entry_match *m;
+	const struct xt_set_info_match_v4 *sm;
+	const struct xt_entry_target *t;
+	size_t n, hdr, toff, next;
+	int af = setrules[_i].af;
+
+	n = ban_rule_setmatch(&rb, af, 7, setrules[_i].target,
+	    setrules[_i].allports, ports, setrules[_i].nports);
+	ck_assert_uint_gt(n, 0);
+	if (af == AF_INET) {
+		const struct ipt_entry *e = (const struct ipt_entry *)rb.bytes;
+
+		hdr = sizeof(*e);
+		toff = e->target_offset;
+		next = e->next_offset;
+		ck_assert_uint_eq(e->ip.proto, IPPROTO_TCP);
+	} else {
+		const struct ip6t_entry *e =
+		    (const struct ip6t_entry *)rb.bytes;
+
+		hdr = sizeof(*e);
+		toff = e->target_offset;
+		next = e->next_offset;
+		ck_assert(e->ipv6.flags & IP6T_F_PROTO);
+	}
+	ck_assert_uint_eq(next, n);
+	m = (const struct xt_entry_match *)(rb.bytes + hdr);
+	if (setrules[_i].ports != NULL) {
+		ck_assert_str_eq(m->u.user.name, setrules[_i].ports);
+		m = (const struct xt_entry_match *)((const unsigned char *)m +
+		    m->u.match_size);
+	}
+	/* What iptables 1.8.9 writes for --match-set SET src. */
+	ck_assert_str_eq(m->u.user.name, "set");
+	ck_assert_uint_eq(m->u.user.revision, 4);
+	ck_assert_uint_eq(m->u.match_size, XT_ALIGN(sizeof(*m)) +
+	    XT_ALIGN(sizeof(*sm)));
+	sm = (const struct xt_set_info_match_v4 *)m->data;
+	ck_assert_uint_eq(sm->match_set.index, 7);
+	ck_assert_uint_eq(sm->match_set.dim, 1);
+	ck_assert_uint_eq(sm->match_set.flags, 0x02);
+	ck_assert_uint_eq(sm->flags, 0);
+	ck_assert_uint_eq((const unsigned char *)m + m->u.match_size -
+	    rb.bytes, toff);
+	t = (const struct xt_entry_target *)(rb.bytes + toff);
+	ck_assert_str_eq(t->u.user.name, setrules[_i].tname);
+	ck_assert_uint_eq(toff + t->u.user.target_size, next);
+	ck_assert(ban_rule_has_set(rb.bytes, af, 7));
+	ck_assert(!ban_rule_has_set(rb.bytes, af, 8));
+	/* Bad arguments build nothing. */
+	ck_assert_uint_eq(ban_rule_setmatch(&rb, af, 0xffff,
+	    BAN_TARGET_DROP, true, ports, 0), 0);
+	ck_assert_uint_eq(ban_rule_setmatch(&rb, af, 7, BAN_TARGET_DROP,
+	    false, ports, 0), 0);
+	ck_assert_uint_eq(ban_rule_setmatch(&rb, af, 7, BAN_TARGET_DROP,
+	    false, ports, 16), 0);
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------- */
 
 static Suite *
@@ -440,6 +571,8 @@ suite(void)
 	tcase_add_test(t, test_rule_reject);
 	tcase_add_loop_test(t, test_rule_jump, 0, N(jumps));
 	tcase_add_test(t, test_rule_jump_bad);
+	tcase_add_test(t, test_rule_prefix);
+	tcase_add_loop_test(t, test_rule_setmatch, 0, N(setrules));
 	return s;
 }
 

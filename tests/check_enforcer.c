@@ -151,7 +151,8 @@ start(struct ban_state *st, size_t queue, wb_usec rearm_every)
 	char err[256];
 
 	memset(&c, 0, sizeof(c));
-	c.backend = &probe;
+	c.backends[0] = &probe;
+	c.nbackends = 1;
 	c.state = st;
 	c.queue = queue;
 	c.batch = queue < 8192 ? queue : 8192;

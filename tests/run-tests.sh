@@ -4,8 +4,8 @@
 #
 # Check suites count their own checks (from their "Checks: N, Failures:
 # N, Errors: N" line); every shell test (tests/t-*.sh) counts as one,
-# exit 77 meaning skipped. A suite that crashes outright counts as one
-# failure.
+# exit 77 meaning skipped (for a suite too). A suite that crashes, exits
+# non-zero after its summary, or prints none counts as one failure.
 cd "$(dirname "$0")/.." || exit 2
 passed=0 failed=0 skipped=0
 out=$(mktemp)
@@ -25,8 +25,20 @@ for t in tests/check_*; do
 		e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
 		passed=$((passed + n - f - e))
 		failed=$((failed + f + e))
+		# A suite that says all passed but exits non-zero (a crash
+		# after the summary, a leak report) is a failure too.
+		if [ $rc -ne 0 ] && [ $((f + e)) -eq 0 ]; then
+			failed=$((failed + 1))
+			echo "FAIL: $t exited $rc after its summary"
+		fi
+	elif [ $rc -eq 77 ]; then
+		skipped=$((skipped + 1))
 	elif [ $rc -ne 0 ]; then
 		failed=$((failed + 1))
+		echo "FAIL: $t (exit $rc, no summary)"
+	else
+		failed=$((failed + 1))
+		echo "FAIL: $t printed no Check summary"
 	fi
 done
 

@@ -2,7 +2,7 @@
 # t-netns-iptables.sh - the libiptc backend against a real kernel, inside a
 # private network namespace made for the run (wbtest-PID).
 #
-# Builds tests/netns-iptables-driver.c with the bans/ sources, then checks
+# Builds tests/netns-fw-driver.c with the bans/ sources, then checks
 # what the backend leaves in the legacy tables (iptables-legacy -S) and
 # what the kernel does with it (a banned source cannot connect to port 25,
 # another can). Prints "ok N - ..." / "not ok N - ..." per check and
@@ -72,7 +72,8 @@ done
 DRIVER="$TMP/driver"
 # shellcheck disable=SC2086 # $WARN is a list of flags
 if ! $CC $WARN ${EXTRA_CFLAGS:-} -O1 -g -I"$ROOT/include" -o "$DRIVER" \
-    "$ROOT/tests/netns-iptables-driver.c" "$TMP"/obj/*.o -lip4tc -lip6tc; then
+    "$ROOT/tests/netns-fw-driver.c" "$TMP"/obj/*.o -lnftables -lipset \
+    -lip4tc -lip6tc; then
 	echo "not ok 1 - build the driver"
 	echo "0 passed, 1 failed"
 	exit 1
@@ -100,7 +101,7 @@ check() {
 }
 
 drv() {
-	nsx "$DRIVER" -n "$NS" -l "$TMP/xtables.lock" "$@"
+	nsx "$DRIVER" -n "$NS" -b iptables -l "$TMP/xtables.lock" "$@"
 }
 v4() {
 	nsx iptables-legacy -w "$@"
@@ -281,7 +282,7 @@ check "the lock is taken again once free" drv -w 2000 open close
 # Run inside a second namespace while naming the first: it must refuse.
 NS2="$NS-b"
 if ip netns add "$NS2" 2>/dev/null; then
-	if out=$(ip netns exec "$NS2" "$DRIVER" -n "$NS" \
+	if out=$(ip netns exec "$NS2" "$DRIVER" -n "$NS" -b iptables \
 	    -l "$TMP/xtables.lock" open 2>&1); then
 		notok "the driver refuses to run outside its namespace" "$out"
 	else
