@@ -114,10 +114,14 @@ now_ms() { date +%s%3N; }
 
 GEN=$TMP/gen-smtp-pcap
 DUMP=$TMP/state-dump
-if ! $CC -O2 -o "$GEN" tests/bench/gen-*.c -lm 2>"$TMP/build.err" ||
+# state-dump needs the state's reader and the policy; when bans/ has
+# been split differently, all of it and the firewall libraries.
+if ! $CC -O2 -o "$GEN" tests/bench/gen-*.c -lm 2>"$TMP/build.err" || {
     ! $CC -O2 -Iinclude -D_GNU_SOURCE -o "$DUMP" tests/tools/state-dump.c \
     bans/state.c bans/record.c bans/policy.c bans/table.c bans/util.c \
-    2>>"$TMP/build.err"; then
+    bans/ignore.c bans/fsutil.c 2>>"$TMP/build.err" &&
+    ! $CC -O2 -Iinclude -D_GNU_SOURCE -o "$DUMP" tests/tools/state-dump.c \
+    bans/*.c -lnftables -lipset -lip4tc -lip6tc -lpthread 2>>"$TMP/build.err"; }; then
 	echo "Bail out! cannot build the generator or state-dump"
 	indent <"$TMP/build.err"
 	exit 1
@@ -165,7 +169,7 @@ start_wb() {
 	# shellcheck disable=SC2086
 	ip netns exec "$NS_W" "$WB" -c "$TMP/empty.conf" $BACKEND_OPT \
 	    -o "paths.state=$D/state" -o "paths.socket=$D/sock" \
-	    watch -i wbcap >"$D/$1" 2>&1 &
+	    -o paths.log=stderr watch -i wbcap >"$D/$1" 2>&1 &
 	WBPID=$!
 	PIDS="$PIDS $WBPID"
 }

@@ -393,7 +393,8 @@ main(int argc, char **argv)
 	if ((st = open_state(path, R.p)) == NULL || ban_state_save(st, R.p) < 0)
 		goto fail;
 	memset(&ec, 0, sizeof(ec));
-	ec.backend = R.be;
+	ec.backends[0] = R.be;
+	ec.nbackends = 1;
 	ec.state = st;
 	ec.queue = 65536;	/* src/jail.c's */
 	ec.batch = 8192;

@@ -186,7 +186,8 @@ wb_start() {
 	ip netns exec "$NS_CAP" env XTABLES_LOCKFILE="$TMP/xtables.lock" \
 	    ${BENCH_WIREBAN_ENV:-} "$WIREBAN" -c "$TMP/empty.conf" \
 	    -o "firewall.backend=$be" -o "paths.state=$d/state" \
-	    -o "paths.socket=$d/sock" watch -i wbcap >"$d/wb.log" 2>&1 &
+	    -o "paths.socket=$d/sock" -o paths.log=stderr watch -i wbcap \
+	    >"$d/wb.log" 2>&1 &
 	WB_PID=$!
 	NET_PIDS="$NET_PIDS $WB_PID"
 	for i in $(seq 200); do

@@ -16,7 +16,8 @@
  * or about to be restarted wireban. Built against bans/ alone:
  *
  *     cc -Iinclude -D_GNU_SOURCE -o state-dump tests/tools/state-dump.c \
- *         bans/state.c bans/record.c bans/policy.c bans/table.c bans/util.c
+ *         bans/state.c bans/record.c bans/policy.c bans/table.c \
+ *         bans/util.c bans/ignore.c bans/fsutil.c
  *
  * Exit status: 0, 1 when the state cannot be read, 2 on usage.
  */
