@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# run-bench.sh - `make bench`: wireban's throughput, memory and ban
-# latency, against baselines measured in the same run, as one table.
+# run-bench.sh - `make bench`: wireban's throughput, memory, ban
+# latency, restore time, storm and live capture, against baselines
+# measured in the same run, as one table.
 #
 # What it does, in order:
 #   1. installs what is missing (tcpdump, tshark, GNU time; apt-get, as
 #      root; a tool that cannot be installed turns its rows into
 #      "skipped: reason");
-#   2. builds tests/bench/gen-smtp-pcap.c, bare-nids.c and ban-latency.c
+#   2. builds tests/bench/gen-smtp-pcap (gen-*.c), bare-nids.c and ban-latency.c
 #      (the last against the project's bans/ sources);
 #   3. generates, in a temporary directory removed at the end: the large
 #      capture (BENCH_SIZE, default 1G), a subset for tshark (the same
@@ -19,17 +20,33 @@
 #      is not needed); CPU time and peak RSS from /usr/bin/time; tshark
 #      runs with -n (no name lookups) on the subset only, being ~25x
 #      slower, and its rate is scaled to the large capture in the table;
-#   5. ban latency, root only, in a private network namespace made and
-#      deleted here (never the host's firewall): BENCH_BANS bans active
-#      (default "0 1000 10000 100000"), BENCH_BAN_K cycles each (50; 10
-#      for 100000 and more);
+#      the same, interleaved with them: the large capture rewritten as
+#      IPv6 (gen-smtp-pcap -6, the same sessions), and a capture of
+#      many short sessions (a storm of BENCH_JSON_N probers) replayed
+#      with and without --json;
+#   5. root only, in network namespaces made and deleted here (never
+#      the host's firewall; tests/bench/bench-net.sh): per backend of
+#      BENCH_BACKENDS that this tree has, ban latency with BENCH_BANS
+#      bans active (BENCH_BAN_K cycles; iptables to 100000 only, 10
+#      cycles there) and the restore of a restart; the storm of
+#      BENCH_STORM_N probers at each of BENCH_STORM_RATES; live capture
+#      of the large capture at BENCH_LIVE_RATES, wireban against
+#      tcpdump, until each drops;
 #   6. prints the table.
 #
 # Environment: BENCH_SIZE, BENCH_SUBSET, BENCH_CONC, BENCH_RUNS,
-# BENCH_SEED (1), BENCH_BANS, BENCH_BAN_K, BENCH_TMP (where the captures
-# go, default $TMPDIR or /tmp), BENCH_EXPERIMENTS=1 (also time bare
-# libnids variants that price wireban's extra per-packet work),
-# BENCH_PROFILE=1 (perf record wireban on the large capture, top symbols).
+# BENCH_SEED (1), BENCH_BANS ("0 1000 10000 100000 1000000"),
+# BENCH_BAN_K (50), BENCH_BACKENDS ("nftables ipset iptables"),
+# BENCH_STORM_N (20000 probers, a tenth as many good clients),
+# BENCH_STORM_RATES ("100000 200000 400000 top"), BENCH_LIVE_RATES
+# ("100000 150000 200000 250000 300000 top"; "top": tcpreplay
+# --topspeed), BENCH_JSON_N (100000), BENCH_PARTS (which parts run:
+# "replay latency storm live"), BENCH_WIREBAN_ENV (extra environment
+# for the watches of the storm and live parts, e.g. to try a scratch
+# build's knobs), BENCH_TMP (where the captures go, default $TMPDIR or
+# /tmp), BENCH_EXPERIMENTS=1 (also time bare libnids variants that
+# price wireban's extra per-packet work), BENCH_PROFILE=1 (perf record
+# wireban on the large capture, top symbols).
 # Numbers are printed, never judged: this is not a test and never fails
 # on timing. Exit status 1 only when something could not be built.
 
@@ -45,8 +62,14 @@ BENCH_SUBSET=${BENCH_SUBSET:-50M}
 BENCH_CONC=${BENCH_CONC:-100000}
 BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_SEED=${BENCH_SEED:-1}
-BENCH_BANS=${BENCH_BANS:-"0 1000 10000 100000"}
+BENCH_BANS=${BENCH_BANS:-"0 1000 10000 100000 1000000"}
 BENCH_BAN_K=${BENCH_BAN_K:-50}
+BENCH_BACKENDS=${BENCH_BACKENDS:-"nftables ipset iptables"}
+BENCH_STORM_N=${BENCH_STORM_N:-20000}
+BENCH_STORM_RATES=${BENCH_STORM_RATES:-"100000 200000 400000 top"}
+BENCH_LIVE_RATES=${BENCH_LIVE_RATES:-"100000 150000 200000 250000 300000 top"}
+BENCH_JSON_N=${BENCH_JSON_N:-100000}
+BENCH_PARTS=${BENCH_PARTS:-"replay latency storm live"}
 BENCH_EXPERIMENTS=${BENCH_EXPERIMENTS:-0}
 BENCH_PROFILE=${BENCH_PROFILE:-0}
 CC=${CC:-cc}
@@ -58,18 +81,18 @@ BARE_OPTS=(-b 1048576 -m 131072)
 
 TMP=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/wbbench.XXXXXX") || {
 	echo "run-bench: mktemp failed" >&2; exit 1; }
-NS=""
+# shellcheck source=tests/bench/bench-net.sh
+. "$BENCH_DIR/bench-net.sh"
 
 cleanup() {
-	if [ -n "$NS" ]; then
-		ip netns del "$NS" 2>/dev/null
-	fi
+	net_cleanup
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 say() { echo "run-bench: $*" >&2; }
+part() { case " $BENCH_PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # ---- 1. tools ---------------------------------------------------------------
 
@@ -109,6 +132,7 @@ need() {
 }
 
 NO_TCPDUMP=$(need tcpdump tcpdump)
+NO_TCPREPLAY=$(need tcpreplay tcpreplay)
 NO_TSHARK=$(need tshark tshark)
 NO_TIME=$(need /usr/bin/time time)
 [ -n "$NO_TIME" ] && say "no /usr/bin/time: wall times only, no peak RSS ($NO_TIME)"
@@ -127,7 +151,7 @@ GEN="$TMP/gen-smtp-pcap"
 BARE="$TMP/bare-nids"
 BANLAT="$TMP/ban-latency"
 
-$CC $CFLAGS_B -o "$GEN" "$BENCH_DIR/gen-smtp-pcap.c" -lm ||
+$CC $CFLAGS_B -o "$GEN" "$BENCH_DIR"/gen-*.c -lm ||
 	{ say "cannot build gen-smtp-pcap"; exit 1; }
 $CC $CFLAGS_B -o "$BARE" "$BENCH_DIR/bare-nids.c" \
     -lnids -lpcap -lnet -lgthread-2.0 -lglib-2.0 ||
@@ -143,17 +167,25 @@ for src in "$ROOT"/bans/*.c; do
 	    -o "$TMP/obj/$(basename "$src" .c).o" "$src" 2>>"$TMP/build.log" ||
 		NO_BANLAT="bans/$(basename "$src") does not build"
 done
+# The firewall libraries the tree's backends use, those installed.
+FW_LIBS="$(pkg-config --libs libnftables libipset 2>/dev/null) -lip4tc -lip6tc"
 if [ -z "$NO_BANLAT" ] && ! $CC $CFLAGS_B -I"$ROOT/include" -o "$BANLAT" \
-    "$BENCH_DIR/ban-latency.c" "$TMP"/obj/*.o -lip4tc -lip6tc 2>>"$TMP/build.log"; then
-	NO_BANLAT="ban-latency does not build (libiptc missing?)"
+    "$BENCH_DIR/ban-latency.c" "$TMP"/obj/*.o $FW_LIBS -lpthread 2>>"$TMP/build.log" &&
+    ! $CC $CFLAGS_B -I"$ROOT/include" -o "$BANLAT" \
+    "$BENCH_DIR/ban-latency.c" "$TMP"/obj/*.o -lip4tc -lip6tc -lpthread 2>>"$TMP/build.log"; then
+	NO_BANLAT="ban-latency does not build (see $TMP/build.log)"
 fi
+: >"$TMP/empty.conf"
 
 # ---- 3. captures ----------------------------------------------------------
 
 LARGE="$TMP/large.pcap"
+LARGE6="$TMP/large6.pcap"
 SUBSET="$TMP/subset.pcap"
 CONC="$TMP/concurrent.pcap"
 ONE="$TMP/one.pcap"
+STORM="$TMP/storm.pcap"
+SHORT="$TMP/short.pcap"
 
 # gen OUT ARGS...: writes a capture, leaves "packets bytes sessions" in OUT.stats
 gen() {
@@ -166,11 +198,12 @@ gen() {
 	    "$out.log" >"$out.stats"
 }
 
-# Room for the captures: the large one, the subset, ~80 MB for the rest.
+# Room for the captures: the large one twice (IPv4, IPv6), the subset,
+# ~200 MB for the rest.
 AVAIL_KB=$(df -Pk "$TMP" | awk 'NR == 2 { print $4 }')
 WANT_KB=$(awk -v s="$BENCH_SIZE" -v t="$BENCH_SUBSET" 'function b(x,  m) {
 	m = 1; if (x ~ /[kK]/) m = 1e3; if (x ~ /[mM]/) m = 1e6; if (x ~ /[gG]/) m = 1e9
-	return (x + 0) * m } BEGIN { printf "%.0f", (b(s) * 1.1 + b(t) * 1.5) / 1024 + 200000 }')
+	return (x + 0) * m } BEGIN { printf "%.0f", (b(s) * 2.3 + b(t) * 1.5) / 1024 + 400000 }')
 if [ -n "$AVAIL_KB" ] && [ "$AVAIL_KB" -lt "$WANT_KB" ]; then
 	say "not enough room in $TMP: ${AVAIL_KB} KB free, about ${WANT_KB} KB needed (BENCH_TMP=DIR or a smaller BENCH_SIZE)"
 	exit 1
@@ -187,8 +220,17 @@ gen "$ONE" -c 1
 read -r L_PKTS L_BYTES L_SESS <"$LARGE.stats"
 read -r S_PKTS S_BYTES S_SESS <"$SUBSET.stats"
 read -r C_PKTS C_BYTES C_SESS <"$CONC.stats"
+# The same sessions over IPv6: -n, not -s (IPv6 headers are longer).
+gen "$LARGE6" -6 -n "$L_SESS"
+read -r L6_PKTS L6_BYTES L6_SESS <"$LARGE6.stats"
+ST_N=$BENCH_STORM_N
+ST_M=$((ST_N / 10))
+gen "$STORM" -T -p "$ST_N" -a "$ST_M"
+read -r ST_PKTS ST_BYTES ST_SESS <"$STORM.stats"
+gen "$SHORT" -T -p "$BENCH_JSON_N" -a $((BENCH_JSON_N / 10))
+read -r SH_PKTS SH_BYTES SH_SESS <"$SHORT.stats"
 # Into the page cache: every tool then reads from memory alike.
-cat "$LARGE" "$SUBSET" "$CONC" "$ONE" >/dev/null
+cat "$LARGE" "$LARGE6" "$SUBSET" "$CONC" "$ONE" "$STORM" "$SHORT" >/dev/null
 
 # ---- 4. timing --------------------------------------------------------------
 
@@ -249,50 +291,53 @@ add wb_conc "$WIREBAN" replay "$CONC"
 add wb_one "$WIREBAN" replay "$ONE"
 add bare_conc "$BARE" "${BARE_OPTS[@]}" "$CONC"
 add bare_conc_f "$BARE" "${BARE_OPTS[@]}" -f "$CONC"
+add wb_v6 "$WIREBAN" replay "$LARGE6"
+add wb_plain "$WIREBAN" replay "$SHORT"
+add wb_json "$WIREBAN" replay --json "$SHORT"
 if [ "$BENCH_EXPERIMENTS" = 1 ]; then
 	add bare_t "$BARE" "${BARE_OPTS[@]}" -t "$LARGE"
 	add bare_f "$BARE" "${BARE_OPTS[@]}" -f "$LARGE"
 	add bare_kt "$BARE" "${BARE_OPTS[@]}" -k -t "$LARGE"
 fi
 
-say "timing: ${#LABELS[@]} commands x $BENCH_RUNS runs, interleaved"
+part replay || LABELS=()
+[ ${#LABELS[@]} -gt 0 ] && say "timing: ${#LABELS[@]} commands x $BENCH_RUNS runs, interleaved"
 for ((run = 1; run <= BENCH_RUNS; run++)); do
 	for label in "${LABELS[@]}"; do
 		eval "run_once $label ${CMD[$label]}"
 	done
 done
 
-# ---- 5. ban latency ---------------------------------------------------------
+# ---- 5. namespaces: ban latency, restore, storm, live capture -----------------
 
-NO_BANS=""
-if [ "$IS_ROOT" != 1 ]; then
-	NO_BANS="not root (needs a network namespace and CAP_NET_ADMIN)"
-elif [ -n "$NO_BANLAT" ]; then
-	NO_BANS="$NO_BANLAT"
-elif ! command -v ip >/dev/null 2>&1; then
-	NO_BANS="ip (iproute2) not installed"
-else
-	NS="wbbench-$$"
-	if ! ip netns add "$NS" 2>"$TMP/netns.err"; then
-		NO_BANS="ip netns add failed: $(head -n1 "$TMP/netns.err")"
-		NS=""
-	elif ! ip netns exec "$NS" ip link set lo up 2>"$TMP/netns.err"; then
-		NO_BANS="ip netns exec failed: $(head -n1 "$TMP/netns.err")"
-	fi
+NO_NET=$(net_why_not)
+[ -z "$NO_NET" ] && [ -n "$NO_BANLAT" ] && NO_NET=$NO_BANLAT
+if [ -z "$NO_NET" ] && ! net_setup; then
+	NO_NET="ip netns / veth failed: $(head -n1 "$TMP/netns.err")"
 fi
-if [ -z "$NO_BANS" ]; then
-	for n in $BENCH_BANS; do
-		k=$BENCH_BAN_K
-		[ "$n" -ge 100000 ] && [ "$k" -gt 10 ] && k=10
-		say "ban latency: $n bans active, $k cycles"
-		# a private xtables lock: the host's iptables cannot delay us
-		# and we never hold the host's lock
-		if ! ip netns exec "$NS" "$BANLAT" -n "$NS" -N "$n" -K "$k" \
-		    -l "$TMP/xtables.lock" -s "$TMP/bans.state" \
-		    >"$TMP/ban.$n" 2>"$TMP/ban.$n.err"; then
-			echo "FAILED $(head -n1 "$TMP/ban.$n.err")" >"$TMP/ban.$n"
+# The backends this tree has; the live part uses the default (nftables)
+# or, without it, iptables.
+HAVE_BACKENDS=""
+MISSING_BACKENDS=""
+if [ -z "$NO_NET" ]; then
+	for be in $BENCH_BACKENDS; do
+		if has_backend "$be"; then
+			HAVE_BACKENDS="$HAVE_BACKENDS $be"
+		else
+			MISSING_BACKENDS="$MISSING_BACKENDS $be"
 		fi
 	done
+	BENCH_BACKENDS=$HAVE_BACKENDS
+fi
+LIVE_BACKEND=nftables
+has_backend nftables 2>/dev/null || LIVE_BACKEND=iptables
+LIVE_PCAP=$LARGE
+if [ -z "$NO_NET" ]; then
+	part latency && lat_all
+	part storm && storm_all
+	if part live && [ -z "$NO_TCPDUMP" ]; then
+		live_all
+	fi
 fi
 
 # ---- 6. profile (optional) --------------------------------------------------
@@ -371,8 +416,11 @@ echo "wireban benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  $(nproc) cores ($CPU)
 echo "large capture:  $(mb "$L_BYTES") MB, $(group "$L_PKTS") packets, $(group "$L_SESS") SMTP sessions, 200 interleaved (generated in ${GEN_SECS} s, seed $BENCH_SEED)"
 echo "tshark subset:  $(mb "$S_BYTES") MB, $(group "$S_PKTS") packets, $(group "$S_SESS") sessions (the same generator and seed stopped at $BENCH_SUBSET)"
 echo "concurrent:     $(group "$C_SESS") sessions open at once, $(mb "$C_BYTES") MB, $(group "$C_PKTS") packets"
+echo "storm:          $(group "$ST_N") probers + $(group "$ST_M") good clients, $(mb "$ST_BYTES") MB, $(group "$ST_PKTS") packets; short sessions: $(group "$SH_SESS") sessions, $(mb "$SH_BYTES") MB"
 echo "times: median of $BENCH_RUNS runs, all commands interleaved in each round; MB/s = capture file bytes / wall time"
 echo
+part replay || echo "  (BENCH_PARTS=\"$BENCH_PARTS\": no replay timings)"
+if part replay; then
 printf "  %-46s %7s %6s %11s %8s %10s\n" "THROUGHPUT (large capture unless [subset])" "wall s" "cpu s" "packets/s" "MB/s" "sessions/s"
 throughput_row "tcpdump -r FILE -w /dev/null (read floor)" tcpdump "$L_PKTS" "$L_BYTES" - "$NO_TCPDUMP"
 throughput_row "bare libnids, checksums off" bare "$L_PKTS" "$L_BYTES" "$L_SESS" ""
@@ -434,30 +482,47 @@ else
 	    "$(median bare_conc 1)" "$(median bare_conc_f 1)"
 fi
 echo
-echo "  BAN LATENCY (libiptc, private netns; ban_policy_offence -> rule committed in the kernel)"
-if [ -n "$NO_BANS" ]; then
-	echo "  skipped: $NO_BANS"
+fi
+if part replay; then
+	echo "  IPv6 AND --json (same run, median wall time)"
+	V6_SEEN=$(sed -n 's/^Sessions: *\([0-9]*\) SMTP.*/\1/p' "$TMP/out.wb_v6" 2>/dev/null)
+	if [ -z "$V6_SEEN" ] || [ "$V6_SEEN" = 0 ]; then
+		printf "  %-70s skipped: this build does not inspect IPv6 (%s)\n" "IPv6 / IPv4 replay" \
+		    "$(grep -m1 -o '[0-9]* IPv6 not inspected' "$TMP/out.wb_v6" 2>/dev/null)"
+	else
+		R6=$(ratio "$(median wireban 1)" "$(median wb_v6 1)")
+		printf "  %-70s %7s s / %s s\n" "wireban replay, large capture: IPv4 / IPv6 ($(group "$L6_SESS") sessions each)" \
+		    "$(median wireban 1)" "$(median wb_v6 1)"
+		printf "  %-70s %7s  target >= 0.9x: %s\n" "IPv6 throughput / IPv4 (sessions/s; $V6_SEEN of $L6_SESS sessions seen)" "$R6" \
+		    "$(verdict "$(awk -v r="${R6%x}" 'BEGIN { print (r + 0 >= 0.9) ? 1 : 0 }')")"
+	fi
+	RJ=$(ratio "$(median wb_json 1)" "$(median wb_plain 1)")
+	printf "  %-70s %7s s / %s s\n" "replay --json / plain report, $(group "$SH_SESS") short sessions ($(mb "$SH_BYTES") MB)" \
+	    "$(median wb_json 1)" "$(median wb_plain 1)"
+	printf "  %-70s %7s  target <= 1.15x: %s\n" "--json / plain (wall time)" "$RJ" \
+	    "$(verdict "$(awk -v r="${RJ%x}" 'BEGIN { print (r + 0 > 0 && r + 0 <= 1.15) ? 1 : 0 }')")"
+	echo
+fi
+if [ -n "$NO_NET" ]; then
+	echo "  BAN LATENCY, RESTORE, STORM, LIVE CAPTURE: skipped: $NO_NET"
 else
-	printf "  %12s %5s %9s %9s %9s %20s %16s\n" "bans active" "K" "p50 ms" "p99 ms" "max ms" "+state save p50 ms" "preload sync ms"
-	for n in $BENCH_BANS; do
-		line=$(cat "$TMP/ban.$n" 2>/dev/null)
-		case "$line" in
-		N=*)
-			p50=$(field p50_ms "$line")
-			printf "  %12s %5s %9s %9s %9s %20s %16s" "$(group "$n")" \
-			    "$(field K "$line")" "$p50" "$(field p99_ms "$line")" \
-			    "$(field max_ms "$line")" "$(field save_p50_ms "$line")" \
-			    "$(field sync_ms "$line")"
-			OK3=$(awk -v p="$p50" 'BEGIN { print (p < 1) ? 1 : 0 }')
-			echo "   p50 < 1 ms: $(verdict "$OK3")"
-			;;
-		*)
-			printf "  %12s %s\n" "$(group "$n")" "${line:-no result}"
-			;;
-		esac
-	done
-	echo "  (one rule per address: libiptc reads and rewrites the whole table on every commit;"
-	echo "   the state file is then written as wireban's on_ban does: write, fsync, rename)"
+	[ -n "$MISSING_BACKENDS" ] && echo "  (backends not in this tree, skipped:$MISSING_BACKENDS)"
+	if part latency; then
+		lat_table
+		echo
+	fi
+	if part storm; then
+		storm_table
+		echo
+	fi
+	if part live; then
+		if [ -n "$NO_TCPDUMP" ]; then
+			echo "  LIVE CAPTURE: skipped: $NO_TCPDUMP"
+		else
+			live_table
+		fi
+		echo
+	fi
 fi
 if [ "$BENCH_EXPERIMENTS" = 1 ]; then
 	echo
