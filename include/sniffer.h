@@ -73,6 +73,8 @@ struct sniff_config {
 	wb_usec		 handshake_timeout;	/* default 10 s, packet time,
 						   1 ms..600 s, after the last
 						   SYN or SYN-ACK */
+	size_t		 buffer;		/* live ring bytes: 64 MiB,
+						   1 MiB..1 GiB */
 };
 
 /* Which side sent the bytes. */

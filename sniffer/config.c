@@ -29,6 +29,7 @@ sniff_config_defaults(struct sniff_config *c)
 	/* The ACK follows the SYN-ACK by one round trip, and every SYN-ACK
 	 * the server repeats renews the entry: 10 s is many round trips. */
 	c->handshake_timeout = 10 * WB_USEC_PER_SEC;
+	c->buffer = 64u << 20;
 }
 
 const char *

@@ -23,7 +23,7 @@
 
 static const char *const capture_keys[] = { "interface", "ports", "servers",
 	"checksums", "max_streams", "idle_timeout", "max_handshakes",
-	"handshake_timeout", NULL };
+	"handshake_timeout", "buffer", NULL };
 static const char *const policy_keys[] = { "maxretry", "findtime",
 	"bantime", "bantime_factor", "bantime_max", "ignoreip", "ignoreself",
 	"ipv4_prefix", "ipv6_prefix", "max_tracked", NULL };

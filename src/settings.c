@@ -85,6 +85,12 @@ capture_settings(struct settings *s, char *err, size_t errlen)
 	if (config_duration(&s->conf, "capture", "idle_timeout",
 	    &c->idle_timeout, err, errlen) < 0)
 		return -1;
+	/* The live capture's ring, in MiB. */
+	n = (long)(c->buffer >> 20);
+	if (config_long(&s->conf, "capture", "buffer", 1, 1024, &n, err,
+	    errlen) < 0)
+		return -1;
+	c->buffer = (size_t)n << 20;
 	n = c->max_handshakes;
 	if (config_long(&s->conf, "capture", "max_handshakes", 16, 4194304,
 	    &n, err, errlen) < 0)

@@ -107,6 +107,7 @@ settings_dump(const struct settings *s, FILE *fp)
 	num(fp, s, "capture", "max_streams", c->max_streams);
 	line(fp, s, "capture", "idle_timeout", dur(c->idle_timeout, b,
 	    sizeof(b)));
+	num(fp, s, "capture", "buffer", (long long)(c->buffer >> 20));
 	num(fp, s, "capture", "max_handshakes", c->max_handshakes);
 	line(fp, s, "capture", "handshake_timeout", dur(c->handshake_timeout,
 	    b, sizeof(b)));
