@@ -20,6 +20,8 @@
 #      open in append mode, in the directory layout of DynamicUser=
 #      (private directory and a link), and the writer's next line lands
 #      at the start of the emptied file
+#   7  every module modules-load.d/wireban.conf names exists in the
+#      running kernel (when it has modules)
 #
 # Root is needed only to become nobody (setpriv); without root, or
 # without dpkg-buildflags, it says SKIP. "ok N - ..." / "not ok N - ...",
@@ -253,6 +255,26 @@ if command -v logrotate >/dev/null 2>&1; then
 	    [ "$(wc -c <"$L/wireban/events.jsonl")" = 22 ]'
 else
 	echo "# logrotate not installed: [6] not run"
+fi
+
+# ---- 7: the modules-load.d file names real modules -------------------------------
+
+# Every module named (active or commented out) is a module of the
+# running kernel, or built into it. A kernel without modules (no
+# /lib/modules/RELEASE) cannot tell.
+K=/lib/modules/$(uname -r)
+if [ -f "$K/modules.builtin" ] || [ -f "$K/modules.order" ]; then
+	: >"$TMP/nomod"
+	for m in $(sed -n 's/^#\{0,1\}\([a-z][A-Za-z0-9_]*\)$/\1/p' \
+	    contrib/modules-load.d/wireban.conf); do
+		cat "$K/modules.order" "$K/modules.builtin" 2>/dev/null |
+		    grep -q "/$m\.ko" || echo "$m" >>"$TMP/nomod"
+	done
+	check "[7] every module of modules-load.d/wireban.conf is in $K" \
+	    eval '[ ! -s "$TMP/nomod" ]'
+	[ -s "$TMP/nomod" ] && indent <"$TMP/nomod"
+else
+	echo "# $K absent (a kernel without modules): [7] not run"
 fi
 
 echo "$PASS passed, $FAIL failed"
