@@ -158,6 +158,9 @@ eventually 50 listening25 || { echo "Bail out! exim did not start"; indent <"$TM
 # Its own mount namespace (its image: an empty /etc/exim4 and /var/spool
 # here, a volume for its state, /run its own) and PID namespace (wireban
 # is PID 1 there), root with NET_ADMIN and NET_RAW only.
+# The image's entry point's options (-o paths.log=stderr).
+ENTRY=$(sed -n 's/^ENTRYPOINT \["[^"]*"\(.*\)\]$/\1/p' contrib/container/Dockerfile |
+    tr -d '",')
 mkdir "$TMP/state" "$TMP/bin"
 cp "$WB" "$TMP/bin/wireban"
 cat >"$TMP/wireban.sh" <<'EOF'
@@ -169,7 +172,7 @@ exec "$@"
 EOF
 ip netns exec "$P" unshare --mount --propagation private --pid --fork \
     sh "$TMP/wireban.sh" setpriv --bounding-set=-all,"$CAPS" \
-    "$TMP/bin/wireban" watch -i eth0 -o paths.state="$TMP/state/state" \
+    "$TMP/bin/wireban" $ENTRY watch -i eth0 -o paths.state="$TMP/state/state" \
     >"$TMP/wb.log" 2>&1 &
 UNSHARE=$!
 PIDS="$PIDS $UNSHARE"
@@ -239,6 +242,9 @@ check "[3] 10.79.0.6 still gets exim's 220" greets 10.79.0.6
 # ---- 4: stop ------------------------------------------------------------------------
 
 kill -TERM "$W"
+# At most 10 s, then SIGKILL (a status of 137 fails the check).
+eventually 100 eval '! kill -0 "$UNSHARE" 2>/dev/null'
+kill -9 "$UNSHARE" 2>/dev/null
 wait "$UNSHARE"
 rc=$?
 PIDS=$(echo $PIDS | tr ' ' '\n' | grep -vx "$UNSHARE" | tr '\n' ' ')
@@ -255,6 +261,8 @@ check "[5] compose.yaml: wireban has network_mode service:exim, cap_add NET_ADMI
     eval 'grep -q "network_mode: *\"service:exim\"" "$Y" &&
     awk "/cap_add:/ { on = 1; next } on && /^ *- / { print \$2; next } { on = 0 }" "$Y" |
     sort | tr "\n" " " | grep -qx "NET_ADMIN NET_RAW "'
+check "[5] the Dockerfile's entry point logs to stderr (docker logs): $ENTRY" \
+    eval 'echo "$ENTRY" | grep -q "paths.log=stderr"'
 pkgs=$(sed -n 's/^ARG RUNTIME_PACKAGES="\(.*\)"$/\1/p' contrib/container/Dockerfile)
 missing=""
 for p in $pkgs; do
