@@ -73,8 +73,14 @@ sec != "" {
 		sec = ""
 }' src/config.c >"$tmp/keys"
 nkeys=$(wc -l <"$tmp/keys")
-if [ "$nkeys" -ge 30 ] && [ "$(cut -d' ' -f1 "$tmp/keys" | sort -u | tr '\n' ' ')" = "capture firewall paths policy rule " ]; then
-	ok "src/config.c: $nkeys keys in 5 lists (capture policy firewall paths rule)"
+# The sections: those of the sections[] table, and the rules'.
+sections=$(awk '/^} sections\[\] = \{/ { on = 1; next } on && /^\};/ { on = 0 }
+    on { if (match($0, /"[a-z]+"/)) print substr($0, RSTART + 1, RLENGTH - 2) }' \
+    src/config.c | tr '\n' ' ')rule
+nsec=$(echo $sections | wc -w)
+if [ "$nkeys" -ge 30 ] && [ "$nsec" -ge 5 ] &&
+    [ "$(cut -d' ' -f1 "$tmp/keys" | sort -u | tr '\n' ' ')" = "$(echo $sections | tr ' ' '\n' | sort | tr '\n' ' ')" ]; then
+	ok "src/config.c: $nkeys keys in the lists of its $nsec sections ($sections)"
 else
 	not_ok "src/config.c: the key lists were read ($nkeys keys)"
 	sed 's/^/    /' "$tmp/keys"
@@ -105,7 +111,7 @@ report "wireban.conf(5) has an entry for each of the $nkeys keys, in its section
     "$tmp/missing"
 
 : >"$tmp/stale"
-for sec in capture policy firewall paths rule; do
+for sec in $sections; do
 	for k in $(entries "$(man_section "$sec")"); do
 		grep -qx -- "$sec $k" "$tmp/keys" ||
 		    echo "[$sec] $k is documented but src/config.c has no such key" \
