@@ -16,10 +16,11 @@
 #      other than /etc makes the unit pass -c
 #   5  make check runs what make test runs; make asan-tree copies a tree
 #      with no .git (an unpacked tarball)
-#   6  the logrotate snippet rotates an events file that a process keeps
-#      open in append mode, in the directory layout of DynamicUser=
-#      (private directory and a link), and the writer's next line lands
-#      at the start of the emptied file
+#   6  the logrotate snippet rotates the events file of a running
+#      `wireban watch` (in a network namespace of its own, as nobody with
+#      the unit's two capabilities) in the directory layout of
+#      DynamicUser= (private directory and a link); after its SIGUSR1 the
+#      next event goes to a new file of wireban's own; nothing is lost
 #   7  every module modules-load.d/wireban.conf names exists in the
 #      running kernel (when it has modules)
 #
@@ -38,9 +39,11 @@ done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wbinst.XXXXXX") || skip "mktemp failed"
 chmod 755 "$TMP"
-WRITER=""
+WBPID="" NSS=""
+NS="wbinst-$$"
 cleanup() {
-	[ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null && wait "$WRITER" 2>/dev/null
+	[ -n "$WBPID" ] && kill "$WBPID" 2>/dev/null && wait "$WBPID" 2>/dev/null
+	[ -n "$NSS" ] && ip netns del "$NSS" 2>/dev/null
 	[ "${KEEP_TMP:-0}" = 1 ] && echo "# kept $TMP" || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -207,54 +210,88 @@ check "[5] build-asan has the sources and the Makefile, no build-asan inside" \
     eval '[ -f "$SRC/build-asan/Makefile" ] && [ -f "$SRC/build-asan/src/main.c" ] &&
     [ -f "$SRC/build-asan/tests/run-tests.sh" ] && [ ! -e "$SRC/build-asan/build-asan" ]'
 
-# ---- 6: logrotate -------------------------------------------------------------------
+# ---- 6: logrotate, with the daemon -------------------------------------------------
 
-if command -v logrotate >/dev/null 2>&1; then
-	# DynamicUser=: /var/log/wireban -> private/wireban, the dynamic
-	# user's; here nobody stands for it.
+# A real `wireban watch` (as the unit runs it: nobody standing for the
+# dynamic user, with the two capabilities) writes its events in the
+# layout of DynamicUser= (/var/log/wireban -> private/wireban, the
+# user's); logrotate runs the snippet, whose postrotate command (systemctl
+# kill --signal=USR1) is replaced by a kill -USR1 of that PID.
+if command -v logrotate >/dev/null 2>&1 && command -v nft >/dev/null 2>&1 &&
+    ip netns add "$NS" 2>/dev/null; then
+	NSS=$NS
+	ip netns exec "$NS" ip link set lo up
 	L=$TMP/log
 	mkdir -p "$L/private/wireban"
-	chmod 700 "$L/private"
+	# 0711: the service sees through private/ in its own namespace;
+	# here the directory is only made traversable.
+	chmod 711 "$L/private"
 	chown nobody:nogroup "$L/private/wireban"
 	chmod 700 "$L/private/wireban"
 	ln -s private/wireban "$L/wireban"
-	sed "s|/var/log/wireban/|$L/wireban/|" contrib/logrotate.d/wireban \
-	    >"$TMP/logrotate.conf"
-	# The file is the dynamic user's (nobody here). The writer opens it
-	# once in append mode, as wireban does, and adds a line whenever
-	# asked (a line on its stdin); it runs as root only because the
-	# service's own view of private/ is not made here.
-	: >"$L/wireban/events.jsonl"
-	chown nobody:nogroup "$L/wireban/events.jsonl"
-	chmod 600 "$L/wireban/events.jsonl"
-	mkfifo "$TMP/ask"
-	sh -c 'exec 3>>"$1/events.jsonl"
-	    while read -r l; do echo "$l" >&3; done' sh "$L/wireban" \
-	    <"$TMP/ask" &
-	WRITER=$!
-	exec 4>"$TMP/ask"
-	echo '{"event":"ban","n":1}' >&4
-	echo '{"event":"ban","n":2}' >&4
-	sleep 0.3
+	E=$L/wireban/events.jsonl
+	ip netns exec "$NS" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    --inh-caps=-all,+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin \
+	    --bounding-set=-all,+net_raw,+net_admin --no-new-privs \
+	    sh -c 'umask 077; exec "$@"' sh "$WB" watch -i lo \
+	    -o paths.log=stderr -o "paths.events=$E" -o "paths.state=$L/wireban/state" \
+	    -o "paths.socket=$L/wireban/sock" >"$TMP/wb.log" 2>&1 &
+	WBPID=$!
+	i=0
+	while ! grep -q watching "$TMP/wb.log" && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wbc() { ip netns exec "$NS" "$WB" -o "paths.socket=$L/wireban/sock" "$@"; }
+	has_event() { grep -q "\"client\":\"$2\"" "$1" 2>/dev/null; }
+	wait_event() {
+		i=0
+		while ! has_event "$1" "$2" && [ $i -lt 30 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		has_event "$1" "$2"
+	}
+	wbc ban 192.0.2.50 >/dev/null 2>&1
+	check "[6] wireban watch (as nobody, the unit's capabilities) writes the ban of 192.0.2.50 to $E" \
+	    wait_event "$E" 192.0.2.50
+	awk -v pid="$WBPID" '
+	/postrotate/ { print; print "\t\tkill -USR1 " pid; skip = 1; next }
+	/endscript/ { skip = 0 }
+	!skip' contrib/logrotate.d/wireban |
+	    sed "s|/var/log/wireban/|$L/wireban/|" >"$TMP/logrotate.conf"
 	logrotate -s "$TMP/logrotate.state" -f "$TMP/logrotate.conf" \
 	    >"$TMP/logrotate.out" 2>&1
 	lrc=$?
-	echo '{"event":"ban","n":3}' >&4
-	sleep 0.3
-	exec 4>&-
-	wait "$WRITER" 2>/dev/null
-	WRITER=""
-	check "[6] logrotate -f on the snippet: exit 0, nothing said ($lrc)" \
+	check "[6] logrotate -f on the snippet (postrotate: kill -USR1): exit 0, nothing said" \
 	    eval '[ $lrc = 0 ] && [ ! -s "$TMP/logrotate.out" ]'
 	[ -s "$TMP/logrotate.out" ] && indent <"$TMP/logrotate.out"
-	check "[6] the rotated copy holds the two first lines" \
-	    eval '[ "$(cat "$L/wireban/events.jsonl.1")" = "$(printf "%s\n%s" \
-	    "{\"event\":\"ban\",\"n\":1}" "{\"event\":\"ban\",\"n\":2}")" ]'
-	check "[6] the writer's next line is alone at the start of the emptied file" \
-	    eval '[ "$(cat "$L/wireban/events.jsonl")" = "{\"event\":\"ban\",\"n\":3}" ] &&
-	    [ "$(wc -c <"$L/wireban/events.jsonl")" = 22 ]'
+	wbc ban 192.0.2.51 >/dev/null 2>&1
+	check "[6] after SIGUSR1 the ban of 192.0.2.51 goes to a new $E" \
+	    wait_event "$E" 192.0.2.51
+	check "[6] the rotated file holds the first ban, the new one the second only" \
+	    eval 'has_event "$E.1" 192.0.2.50 && ! has_event "$E.1" 192.0.2.51 &&
+	    ! has_event "$E" 192.0.2.50'
+	check "[6] the new file is wireban's (nobody, 0600: no create): $(stat -c '%U %a' "$E" 2>&1)" \
+	    eval '[ "$(stat -c "%U %a" "$E")" = "nobody 600" ]'
+	check "[6] every line of both files is whole JSON" \
+	    eval 'python3 -c "import json, sys
+for f in sys.argv[1:]:
+    for l in open(f):
+        json.loads(l)" "$E.1" "$E"'
+	kill "$WBPID" 2>/dev/null
+	i=0
+	while kill -0 "$WBPID" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$WBPID" 2>/dev/null
+	wait "$WBPID" 2>/dev/null
+	WBPID=""
+	ip netns del "$NS"
+	NSS=""
 else
-	echo "# logrotate not installed: [6] not run"
+	echo "# logrotate, nft or ip netns missing: [6] not run"
 fi
 
 # ---- 7: the modules-load.d file names real modules -------------------------------
