@@ -4,10 +4,11 @@
 # is there.
 #
 # It never starts or enables a service: packages such as
-# exim4-daemon-light, prometheus or crowdsec start theirs when installed on a
-# systemd host, so a policy-rc.d that says no (exit 101) is in place
-# for the length of the install and removed after it, also on failure,
-# and what the new packages enabled at boot is disabled again. It never
+# exim4-daemon-light, prometheus or crowdsec start theirs when
+# installed on a systemd host, so a policy-rc.d that says no (exit 101)
+# is in place for the length of the install and removed after it (the
+# one in place, if any, put back), also on failure, and what the new
+# packages enabled at boot is disabled again. It never
 # touches a mail server the host runs already: when another MTA package
 # is installed, or something listens on port 25, exim4-daemon-light is
 # not installed (apt would replace that MTA with it) and the end-to-end
