@@ -114,7 +114,8 @@ restore_policy() {
 }
 trap restore_policy EXIT
 trap 'exit 130' INT TERM HUP
-if [ -x "$POLICY" ] && { "$POLICY" exim4 start >/dev/null 2>&1; [ $? = 101 ]; }; then
+refuses() { "$POLICY" exim4 start >/dev/null 2>&1; [ $? = 101 ]; }
+if [ -x "$POLICY" ] && refuses; then
 	echo "setup.sh: $POLICY already refuses to start services; kept"
 else
 	if [ -e "$POLICY" ]; then
@@ -122,7 +123,8 @@ else
 		mv -f "$POLICY" "$saved"
 	fi
 	ours=1
-	printf '#!/bin/sh\n# setup.sh of wireban: no service starts while it installs.\nexit 101\n' \
+	printf '#!/bin/sh\n# %s\nexit 101\n' \
+	    "wireban's setup.sh: no service starts while it installs." \
 	    >"$POLICY"
 	chmod 755 "$POLICY"
 	echo "setup.sh: services are not started while installing" \
@@ -170,8 +172,9 @@ rm -f "$before"
 units=""
 for p in $new; do
 	case $p in systemd|systemd-sysv|udev|dbus|libpam-systemd) continue ;; esac
-	for f in $(dpkg -L "$p" 2>/dev/null | grep -E \
-	    '^(/usr)?/lib/systemd/system/[^/]+\.(service|socket|timer)$|^/etc/init\.d/[^/]+$'); do
+	for f in $(dpkg -L "$p" 2>/dev/null | grep -E -e \
+	    '^(/usr)?/lib/systemd/system/[^/]+\.(service|socket|timer)$' \
+	    -e '^/etc/init\.d/[^/]+$'); do
 		u=${f##*/}
 		case $f in /etc/init.d/*) u=$u.service ;; esac
 		command -v systemctl >/dev/null 2>&1 &&
