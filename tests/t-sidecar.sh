@@ -270,11 +270,19 @@ for p in $pkgs; do
 done
 check "[5] the Dockerfile's runtime packages are in Debian 12's archive:${missing:- $pkgs}" \
     eval '[ -n "$pkgs" ] && [ -z "$missing" ]'
-# The binary's own libraries (DT_NEEDED) come from those packages;
-# apt brings what they need in turn.
+# The binary's own libraries (DT_NEEDED) come from those packages (apt
+# brings what they need in turn), or from libc6 and libgcc-s1, which
+# every Debian image has (the Essential packages depend on them).
+pkg_of() {	# the package holding the library the binary loads as $1
+	_path=$(ldd "$WB" | awk -v so="$1" '$1 == so { print $3 }')
+	[ -n "$_path" ] || return 0
+	for _f in "$_path" "$(realpath "$_path")" "${_path#/usr}" "/usr$_path"; do
+		dpkg -S "$_f" 2>/dev/null | head -n 1 | cut -d: -f1 | grep . && return 0
+	done
+}
 need=$(readelf -dW "$WB" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
-    while read -r so; do dpkg -S "*/$so" 2>/dev/null | head -n 1 | cut -d: -f1; done |
-    sort -u | grep -vx libc6 | tr '\n' ' ')
+    while read -r so; do pkg_of "$so"; done | sort -u |
+    grep -vx -e libc6 -e libgcc-s1 | tr '\n' ' ')
 absent=""
 for p in $need; do
 	case " $pkgs " in *" $p "*) ;; *) absent="$absent $p" ;; esac
