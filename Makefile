@@ -2,6 +2,9 @@
 # test, `make asan` the same suite under ASan+UBSan, `make fuzz` a
 # libFuzzer run over the SMTP parser (`make fuzz-config`: over the config
 # reader), `make bench` the benchmarks.
+# `make install` (PREFIX, DESTDIR, ...: see "Installing" below) puts the
+# program, its man pages, the systemd unit and the rest of contrib/ in
+# place; `make uninstall` takes them away again.
 
 CC	?= cc
 WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual \
@@ -9,8 +12,10 @@ WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual \
 	   -Werror=implicit-function-declaration
 CFLAGS	?= -O2 -g
 # CFLAGS may be set on the command line (make asan does); the flags the
-# code needs are kept apart so they always apply.
-XCFLAGS	 = $(CFLAGS) $(WARN) -D_GNU_SOURCE -Iinclude
+# code needs are kept apart so they always apply. CPPFLAGS and LDFLAGS
+# too: a package build passes dpkg-buildflags' (-D_FORTIFY_SOURCE=2,
+# -fstack-protector-strong, -Wl,-z,relro,-z,now) through them.
+XCFLAGS	 = $(CPPFLAGS) $(CFLAGS) $(WARN) -D_GNU_SOURCE -Iinclude
 ifneq ($(WERROR),0)
 XCFLAGS	+= -Werror
 endif
@@ -72,6 +77,8 @@ tests/check_crowdsec_lapi: tests/check_crowdsec_lapi.c tests/cs_fake_lapi.c \
 	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
 tests/check_config: tests/check_config.c src/config.h src/config.o
 	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) -lm $(CHECK_LIBS)
+tests/check_sdnotify: tests/check_sdnotify.c src/sdnotify.h src/sdnotify.o
+	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) $(CHECK_LIBS)
 
 checks: $(CHECKS)
 
@@ -85,16 +92,27 @@ test: setup
 	@$(MAKE) -s wireban checks
 	@tests/run-tests.sh
 
+# The GNU name for the same.
+check: test
+
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer,
 # built in a separate tree so the normal objects are left alone.
-asan:
-	rm -rf build-asan && mkdir -p build-asan
-	git ls-files -co --exclude-standard | grep -v '^build-' | \
-	    cpio -pdm build-asan 2>/dev/null
+# The tree is copied from git's list of files in a checkout, and from
+# the directory itself in an unpacked tarball (no .git); the objects a
+# tarball may carry are removed by clean-objs.
+asan: asan-tree
 	$(MAKE) -C build-asan clean-objs
 	$(MAKE) -C build-asan test CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined"
+
+asan-tree:
+	rm -rf build-asan && mkdir -p build-asan
+	if [ -e .git ]; then git ls-files -co --exclude-standard; \
+	else find . -name .git -prune -o -name 'build-*' -prune -o \
+	    -type f -print | sed 's|^\./||'; fi | grep -v '^build-' | \
+	    cpio -pdm build-asan 2>/dev/null
+	test -f build-asan/Makefile
 
 # libFuzzer over smtp_feed; FUZZ_SECONDS bounds the run.
 FUZZ_SECONDS ?= 60
@@ -168,6 +186,90 @@ clean-objs:
 clean: clean-objs
 	rm -rf build-asan tests/fuzz/fuzz_smtp tests/fuzz/fuzz_config \
 	    tests/fuzz/fuzz_state tests/fuzz/fuzz_pcap tests/fuzz/fuzz_control
+
+# ---- Installing ------------------------------------------------------
+#
+#   make install [PREFIX=/usr/local] [DESTDIR=] [SBINDIR=] [MANDIR=] ...
+#
+# SYSCONFDIR is /etc, not GNU's $(PREFIX)/etc: the program reads
+# /etc/wireban/wireban.conf unless told otherwise, and /etc is where a
+# Debian admin looks; with another SYSCONFDIR the unit passes -c. The
+# unit goes where systemd looks for it: $(PREFIX)/lib/systemd/system
+# (/usr/local/lib/systemd/system is on systemd's path), and for
+# PREFIX=/usr where Debian 12's packages put theirs, /lib/systemd/system.
+# The config file is written only when there is none: an admin's is
+# never overwritten, and uninstall removes it only when it is still the
+# example, unchanged. Nothing here runs systemctl or chowns anything, so
+# `make install DESTDIR=/tmp/x` works as any user (tests/t-install.sh).
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/wireban
+SYSCONFDIR	?= /etc
+LOGROTATEDIR	?= $(SYSCONFDIR)/logrotate.d
+MODULESLOADDIR	?= $(PREFIX)/lib/modules-load.d
+ifeq ($(PREFIX),/usr)
+UNITDIR		?= /lib/systemd/system
+else
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+endif
+INSTALL		?= install
+ifneq ($(SYSCONFDIR),/etc)
+UNIT_SED	 = -e 's|/wireban watch |/wireban -c $(SYSCONFDIR)/wireban/wireban.conf watch |'
+endif
+CONF		 = $(DESTDIR)$(SYSCONFDIR)/wireban/wireban.conf
+
+install: wireban
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(LOGROTATEDIR) $(DESTDIR)$(MODULESLOADDIR) \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/wireban
+	$(INSTALL) -m 0755 wireban $(DESTDIR)$(SBINDIR)/wireban
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' $(UNIT_SED) \
+	    contrib/wireban.service >$(DESTDIR)$(UNITDIR)/wireban.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/wireban.service
+	$(INSTALL) -m 0644 man/wireban.8 $(DESTDIR)$(MANDIR)/man8/wireban.8
+	$(INSTALL) -m 0644 man/wireban.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man5/wireban.conf.5
+	$(INSTALL) -m 0644 contrib/logrotate.d/wireban \
+	    $(DESTDIR)$(LOGROTATEDIR)/wireban
+	$(INSTALL) -m 0644 contrib/modules-load.d/wireban.conf \
+	    $(DESTDIR)$(MODULESLOADDIR)/wireban.conf
+	$(INSTALL) -m 0644 wireban.conf.example \
+	    $(DESTDIR)$(DOCDIR)/wireban.conf.example
+	$(INSTALL) -m 0644 contrib/xtables-lock.conf \
+	    $(DESTDIR)$(DOCDIR)/xtables-lock.conf
+	@if [ -e $(CONF) ]; then \
+	    echo "kept $(CONF) (the example is in $(DOCDIR))"; \
+	else \
+	    $(INSTALL) -m 0644 wireban.conf.example $(CONF) && \
+	    echo "installed $(CONF) (every key commented out: the defaults)"; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then echo "then: systemctl daemon-reload;" \
+	    "systemctl enable --now wireban"; fi
+
+# The config goes only when it is still the example (compared with the
+# copy install left in DOCDIR, or this tree's when that is gone).
+uninstall:
+	@ex=$(DESTDIR)$(DOCDIR)/wireban.conf.example; \
+	[ -f "$$ex" ] || ex=wireban.conf.example; \
+	if [ -e $(CONF) ] && cmp -s $(CONF) "$$ex"; then \
+	    rm -f $(CONF) && echo "removed $(CONF) (unchanged)"; \
+	elif [ -e $(CONF) ]; then \
+	    echo "kept $(CONF): it differs from the example"; \
+	fi
+	rm -f $(DESTDIR)$(SBINDIR)/wireban \
+	    $(DESTDIR)$(UNITDIR)/wireban.service \
+	    $(DESTDIR)$(MANDIR)/man8/wireban.8 \
+	    $(DESTDIR)$(MANDIR)/man5/wireban.conf.5 \
+	    $(DESTDIR)$(LOGROTATEDIR)/wireban \
+	    $(DESTDIR)$(MODULESLOADDIR)/wireban.conf \
+	    $(DESTDIR)$(DOCDIR)/wireban.conf.example \
+	    $(DESTDIR)$(DOCDIR)/xtables-lock.conf
+	@rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/wireban 2>/dev/null \
+	    || true
+
+.PHONY: check asan-tree install uninstall
 
 .PHONY: all setup checks test asan fuzz fuzz-config fuzz-state fuzz-pcap \
 	fuzz-control run \
