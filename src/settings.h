@@ -12,7 +12,7 @@
 #include "sniffer.h"
 
 #define DEFAULT_STATE	"/var/lib/wireban/state"
-#define DEFAULT_SOCKET	"/run/wireban.sock"
+#define DEFAULT_SOCKET	"/run/wireban/control.sock"
 #define MAX_IGNORE	256
 
 /* Everything the program runs with, from defaults, file and -o. */

@@ -36,6 +36,7 @@
 #include "host.h"
 #include "log.h"
 #include "metrics.h"
+#include "sdnotify.h"
 #include "watch.h"
 
 #define TICK_MS 1000
@@ -135,8 +136,11 @@ drop_privileges(void)
 	memset(d, 0, sizeof(d));
 	d[0].permitted = d[0].effective = (1u << CAP_NET_ADMIN) |
 	    (1u << CAP_NET_RAW);
+	/* Past the last capability, or already out of it: nothing to do
+	 * (and a service without CAP_SETPCAP could not). */
 	for (cap = 0; cap <= 63; cap++)
-		if (cap != CAP_NET_ADMIN && cap != CAP_NET_RAW)
+		if (cap != CAP_NET_ADMIN && cap != CAP_NET_RAW &&
+		    prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
 			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	if (syscall(SYS_capset, &h, d) < 0)
 		logmsg(LOG_ERR, "could not drop capabilities: %s",
@@ -221,9 +225,9 @@ reload(struct watch *w, struct opts *o)
 	    ", and the prefix lengths you changed," : "");
 }
 
-/* The state file's folder, made private when missing. */
+/* The folder of the state or the socket, made private when missing. */
 static int
-make_state_dir(const char *path)
+make_dir_of(const char *path)
 {
 	char dir[4096], *slash;
 
@@ -293,7 +297,7 @@ setup(struct watch *w, struct opts *o, const char *iface)
 		logmsg(LOG_ERR, "out of memory");
 		return -1;
 	}
-	if (make_state_dir(s->state_path) < 0)
+	if (make_dir_of(s->state_path) < 0 || make_dir_of(s->socket_path) < 0)
 		return -1;
 	if (jail_init(&w->j, s, NULL, s->state_path, watch_now(), err,
 	    sizeof(err)) < 0) {
@@ -347,8 +351,12 @@ loop(struct watch *w, struct opts *o)
 	while (!got_term) {
 		if (got_hup) {
 			got_hup = 0;
+			(void)sdnotify("RELOADING=1", "reloading the "
+			    "configuration");
 			reload(w, o);
 			reopen(w);
+			(void)sdnotify("READY=1", "watching %s, firewall %s",
+			    w->s->interface, w->s->fw.backend);
 		}
 		if (got_usr1) {
 			got_usr1 = 0;
@@ -444,7 +452,10 @@ cmd_watch(struct settings *s, struct opts *o)
 			goto out;
 		}
 		say_started(&w, iface);
+		(void)sdnotify("READY=1", "watching %s, firewall %s", iface,
+		    s->fw.backend);
 		loop(&w, o);
+		(void)sdnotify("STOPPING=1", "stopping");
 		if (got_term) {
 			logmsg(LOG_NOTICE, "stopping; bans kept in %s%s",
 			    s->state_path, s->fw.keep_on_close ? " and in the "

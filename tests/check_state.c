@@ -427,6 +427,7 @@ START_TEST(test_state_torn)
 	(void)snprintf(text, sizeof(text), "%s%.*s",
 	    read_file(tmp_path("state.journal")), (int)(n / 2), rec);
 	write_file(tmp_path("state.journal"), text);
+	ban_policy_free(p);
 	s = open_ok(path, p = policy(0, 0), &st);
 	ck_assert(st.torn);
 	ck_assert_uint_eq(st.journal, 1);

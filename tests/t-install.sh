@@ -141,7 +141,7 @@ else
 fi
 U=$D/usr/local/lib/systemd/system/wireban.service
 check "[2] the unit runs /usr/local/sbin/wireban watch; no @...@ is left" \
-    eval 'grep -q "^ExecStart=/usr/local/sbin/wireban watch " "$U" && ! grep -q "@[A-Z]*@" "$U"'
+    eval 'grep -q "^ExecStart=/usr/local/sbin/wireban watch\( \|$\)" "$U" && ! grep -q "@[A-Z]*@" "$U"'
 check "[2] the config installed is the example" \
     cmp -s "$D/etc/wireban/wireban.conf" "$ROOT/wireban.conf.example"
 check "[2] nobody owns what was installed (nothing was chowned)" \
@@ -182,7 +182,7 @@ mkdir "$D2" && chown nobody:nogroup "$D2"
 asnobody make -s install DESTDIR="$D2" PREFIX=/usr >"$TMP/install3.log" 2>&1
 check "[4] PREFIX=/usr: /usr/sbin, /lib/systemd/system (Debian 12), /usr/lib/modules-load.d" \
     eval '[ -x "$D2/usr/sbin/wireban" ] &&
-    grep -q "^ExecStart=/usr/sbin/wireban watch " "$D2/lib/systemd/system/wireban.service" &&
+    grep -q "^ExecStart=/usr/sbin/wireban watch\( \|$\)" "$D2/lib/systemd/system/wireban.service" &&
     [ -f "$D2/usr/lib/modules-load.d/wireban.conf" ] &&
     [ -f "$D2/usr/share/man/man8/wireban.8" ] && [ -f "$D2/etc/wireban/wireban.conf" ]'
 D3=$TMP/dest3
@@ -190,7 +190,7 @@ mkdir "$D3" && chown nobody:nogroup "$D3"
 asnobody make -s install DESTDIR="$D3" SYSCONFDIR=/usr/local/etc >/dev/null 2>&1
 check "[4] SYSCONFDIR=/usr/local/etc: the config there, and the unit passes -c" \
     eval '[ -f "$D3/usr/local/etc/wireban/wireban.conf" ] &&
-    grep -q "^ExecStart=/usr/local/sbin/wireban -c /usr/local/etc/wireban/wireban.conf watch " \
+    grep -q "^ExecStart=/usr/local/sbin/wireban -c /usr/local/etc/wireban/wireban.conf watch\( \|$\)" \
     "$D3/usr/local/lib/systemd/system/wireban.service"'
 
 # ---- 5: make check, make asan from a tarball ----------------------------------------
