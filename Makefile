@@ -215,7 +215,7 @@ UNITDIR		?= $(PREFIX)/lib/systemd/system
 endif
 INSTALL		?= install
 ifneq ($(SYSCONFDIR),/etc)
-UNIT_SED	 = -e 's|/wireban watch |/wireban -c $(SYSCONFDIR)/wireban/wireban.conf watch |'
+UNIT_SED	 = -e 's|/wireban watch$$|/wireban -c $(SYSCONFDIR)/wireban/wireban.conf watch|'
 endif
 CONF		 = $(DESTDIR)$(SYSCONFDIR)/wireban/wireban.conf
 
