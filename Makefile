@@ -75,6 +75,9 @@ tests/check_crowdsec: tests/check_crowdsec.c $(CS_FIX) $(BANS_OBJ)
 tests/check_crowdsec_lapi: tests/check_crowdsec_lapi.c tests/cs_fake_lapi.c \
     tests/cs_fake_lapi.h $(CS_FIX) $(BANS_OBJ)
 	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)
+tests/check_events: tests/check_events.c src/events.o $(SMTP_OBJ) $(SNIFF_OBJ)
+	$(CC) $(XCFLAGS) -Isrc -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) \
+	    $(NIDS_LIBS) $(CHECK_LIBS)
 tests/check_config: tests/check_config.c src/config.h src/config.o
 	$(CC) $(XCFLAGS) -o $@ $(filter %.c %.o,$^) -lm $(CHECK_LIBS)
 tests/check_sdnotify: tests/check_sdnotify.c src/sdnotify.h src/sdnotify.o
