@@ -155,7 +155,8 @@ kernel_copy(struct ban_enforcer *e, const struct ban *b, struct ban *out,
 	if (out->expiry < out->start)
 		out->expiry = out->start;
 	if (max <= 0 || out->expiry - out->start <= max) {
-		ban_longs_forget(&e->longs, b);
+		if (e->longs.n > 0)
+			ban_longs_forget(&e->longs, b);
 		return;
 	}
 	out->expiry = out->start + max;
@@ -327,7 +328,8 @@ run_batch(struct ban_enforcer *e)
 			for (k = 0; k < e->c.nbackends; k++)
 				(void)e->c.backends[k]->ban(&e->tmp[nb]);
 		} else {
-			ban_longs_forget(&e->longs, &o->b);
+			if (e->longs.n > 0)
+				ban_longs_forget(&e->longs, &o->b);
 			for (k = 0; k < e->c.nbackends; k++)
 				(void)e->c.backends[k]->unban(&o->b);
 		}

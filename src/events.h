@@ -14,8 +14,17 @@
 #include "smtp.h"
 #include "sniffer.h"
 
+/* A connection's addresses and ports, as an event writes them. */
+#define EVENTS_CACHE	64
+struct events_peers {
+	uint64_t	 id;		/* sniff_conn.id; 0: empty */
+	size_t		 len;
+	char		 s[160];
+};
+
 struct events {
 	FILE		*fp;		/* NULL: events are not written */
+	struct events_peers cache[EVENTS_CACHE];
 	char		*buf;
 	size_t		 len, cap;
 	uint64_t	 written;	/* events */
