@@ -20,7 +20,24 @@ struct conn {
 	struct sniff_conn	*sc;
 	struct smtp_session	*smtp;
 	LIST_ENTRY(conn)	 link;		/* e->conns */
+	LIST_ENTRY(conn)	 blink;		/* e->by_client[bucket] */
 };
+
+/*
+ * The bucket of a client: its address, or its /64 for IPv6, hashed
+ * (FNV-1a: not keyed, but a chain only costs the kill of a ban, and an
+ * attacker's sessions are bounded by max_streams).
+ */
+static size_t
+client_bucket(const struct wb_addr *a)
+{
+	uint32_t h = 2166136261u;
+	size_t i, n = a->family == AF_INET6 ? 8 : 4;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ a->a[i]) * 16777619u;
+	return h % ENGINE_CLIENT_BUCKETS;
+}
 
 static size_t
 engine_rule_index(const struct engine *e, const struct smtp_rule_info *r)
@@ -143,6 +160,7 @@ on_open(void *arg, struct sniff_conn *sc, wb_usec ts)
 	c->e = e;
 	c->sc = sc;
 	LIST_INSERT_HEAD(&e->conns, c, link);
+	LIST_INSERT_HEAD(&e->by_client[client_bucket(&sc->client)], c, blink);
 	e->nconns++;
 	e->st.sessions++;
 	if (e->tick != NULL)
@@ -189,6 +207,7 @@ on_close(void *arg, struct sniff_conn *sc, enum sniff_close how, wb_usec ts)
 		events_session(e->ev, sc, sum, how, ts);
 	smtp_session_free(c->smtp);
 	LIST_REMOVE(c, link);
+	LIST_REMOVE(c, blink);
 	e->nconns--;
 	free(c);
 	sc->user = NULL;
@@ -201,6 +220,22 @@ engine_foreach_client(struct engine *e, const struct wb_addr *net, int bits,
 	struct conn *c, *next;
 	size_t n = 0;
 
+	/*
+	 * A ban as long as the buckets' prefix (an IPv4 address, an IPv6
+	 * /64 or longer) has all its sessions in one bucket: a wave of bans
+	 * costs each its own sessions, not a scan of every open one.
+	 */
+	if (bits >= (net->family == AF_INET6 ? 64 : 32)) {
+		for (c = LIST_FIRST(&e->by_client[client_bucket(net)]);
+		    c != NULL; c = next) {
+			next = LIST_NEXT(c, blink);	/* fn may close c */
+			if (wb_addr_in(&c->sc->client, net, bits)) {
+				fn(arg, c->sc);
+				n++;
+			}
+		}
+		return n;
+	}
 	for (c = LIST_FIRST(&e->conns); c != NULL; c = next) {
 		next = LIST_NEXT(c, link);	/* fn may close c */
 		if (wb_addr_in(&c->sc->client, net, bits)) {

@@ -17,6 +17,7 @@
 struct events;
 
 #define ENGINE_MAX_RULES 128
+#define ENGINE_CLIENT_BUCKETS 4096
 
 /* One offence: a reply a rule with offence=yes matched. A plain value. */
 struct engine_offence {
@@ -51,6 +52,8 @@ struct engine {
 	void		(*tick)(void *arg, wb_usec now);
 	void		*tick_arg;
 	LIST_HEAD(, conn) conns;	/* open connections, for kill */
+	/* the same by client (address, IPv6 /64): a ban's sessions */
+	LIST_HEAD(, conn) by_client[ENGINE_CLIENT_BUCKETS];
 	size_t		 nconns;
 };
 
