@@ -156,7 +156,8 @@ fi
 
 export XTABLES_LOCKFILE="$TMP/xtables.lock"
 : >"$TMP/empty.conf"
-BACKEND_OPT=""
+# STORM_BACKEND=ipset (t-storm-ipset.sh) runs it all on another backend.
+BACKEND_OPT=${STORM_BACKEND:+-o firewall.backend=$STORM_BACKEND}
 BACKEND=""
 
 nsw() { ip netns exec "$NS_W" "$@"; }
@@ -280,7 +281,8 @@ if ! kill -0 "$WBPID" 2>/dev/null &&
 	start_wb wb.log
 	DEFAULT="iptables, NOT the default"
 else
-	DEFAULT="the default backend"
+	DEFAULT=${STORM_BACKEND:+firewall.backend=$STORM_BACKEND}
+	DEFAULT=${DEFAULT:-the default backend}
 fi
 wait_wb wb.log
 BACKEND=$(sed -n 's/.*), firewall \([a-z-]*\).*/\1/p' "$D/wb.log" | head -n1)
