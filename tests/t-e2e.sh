@@ -571,6 +571,11 @@ main_scenarios() {
 	    eval 'wbc ban 198.51.100.0/24 --for 1m | grep -q "^banned 198.51.100.0/24"'
 	check "[6] the kernel holds 198.51.100.0/24" \
 	    eventually 10 in_kernel 198.51.100.0/24
+	check "[6] a ban longer than bantime_max (1w) is capped, and says so" \
+	    eval 'wbc ban 10.77.0.8/32 --for 30d 2>&1 | grep -q "capped at policy.bantime_max (604800s)"'
+	check "[6] with --force it is not: 30 days left" \
+	    eval 'wbc ban 198.51.100.7 --for 30d --force | grep -q "^banned" &&
+	    wbc list | grep -Eq "^198\.51\.100\.7 +manual +left 259[0-9]{4}s"'
 	check "[6] --for 0s is refused (exit 2)" \
 	    eval 'wbc ban 10.77.0.9 --for 0s >/dev/null 2>&1; [ $? = 2 ]'
 	check "[6] 0.0.0.0, 255.255.255.255, 224.0.0.1, ::1 are never banned" \
