@@ -62,7 +62,8 @@ SNIFF_TLIB   = tests/lib/pcapw.c tests/lib/sniffrec.c
 $(SNIFF_CHECKS): tests/%: tests/%.c $(SNIFF_TLIB) $(wildcard tests/lib/*.h) $(SNIFF_OBJ)
 	$(CC) $(XCFLAGS) -Itests/lib -Isniffer -o $@ $(filter %.c %.o,$^) $(NIDS_LIBS) $(CHECK_LIBS)
 # The suites of bans/ share a fixture (tests/bans_fixture.c).
-BANS_CHECKS = tests/check_policy tests/check_state tests/check_backends \
+BANS_CHECKS = tests/check_policy tests/check_policy_prefix tests/check_state \
+	      tests/check_state_crash tests/check_reconcile tests/check_backends \
 	      tests/check_enforcer tests/check_fwsets
 $(BANS_CHECKS): tests/%: tests/%.c tests/bans_fixture.c tests/bans_fixture.h $(BANS_OBJ)
 	$(CC) $(XCFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(FW_LIBS) $(CHECK_LIBS)

@@ -31,16 +31,13 @@
  * journal's compaction, on the enforcer's request.
  *
  * Kernel timeouts have a ceiling (backend max_timeout: ipset's is about
- * 24.8 days). A longer ban goes in with the ceiling and is kept in a
- * small table of long bans, which is looked at every minute: a ban
- * whose kernel timeout would end within the margin is staged again in
- * the backends that have a ceiling, so the kernel never lifts it early;
- * it is never silently shortened.
+ * 24.8 days). A longer ban goes in with the ceiling and into a table of
+ * long bans looked at every minute: one whose kernel timeout would end
+ * within the margin is staged again, so it is never silently shortened.
  *
- * Several backends (a local firewall, then a remote one such as
- * CrowdSec) get every operation in the same order and one commit per
- * batch each; a remote backend queues and delivers on its own thread,
- * so its commit returns at once.
+ * Several backends (a firewall, then CrowdSec) get every operation in
+ * the same order, one commit per batch each; a remote one delivers on
+ * its own thread.
  *
  * Durability (the rule README states): a ban's journal record is
  * written before the ban is committed to the kernel, so a kill -9 never

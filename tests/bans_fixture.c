@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../bans/bans_int.h"
 #include "bans_fixture.h"
 
 struct wb_addr
@@ -203,4 +204,35 @@ collect(void *arg, const struct ban *b)
 
 	ck_assert_uint_lt(c->n, 16);
 	c->v[c->n++] = *b;
+}
+
+/* Opens path into p; it must work. */
+struct ban_state *
+open_ok(const char *path, struct ban_policy *p, struct ban_state_stats *st)
+{
+	char err[512] = "";
+	struct ban_state *s = ban_state_open(path, p, st, err, sizeof(err));
+
+	ck_assert_msg(s != NULL, "ban_state_open: %s", err);
+	return s;
+}
+
+void
+append_ban(struct ban_state *s, const struct ban *b)
+{
+	char rec[BAN_STATE_REC_MAX];
+	size_t n = ban_state_fmt_ban(rec, b);
+
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(ban_state_append(s, rec, n, 1), 0);
+}
+
+void
+append_unban(struct ban_state *s, const struct ban *b, wb_usec when)
+{
+	char rec[BAN_STATE_REC_MAX];
+	size_t n = ban_state_fmt_unban(rec, b, when);
+
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(ban_state_append(s, rec, n, 1), 0);
 }

@@ -62,6 +62,14 @@ struct collect {
 };
 void		 collect(void *arg, const struct ban *b);
 
+/* The state at path opened into p (it must work). */
+struct ban_state *open_ok(const char *path, struct ban_policy *p,
+		    struct ban_state_stats *st);
+/* A ban's, an unban's journal record appended to s (it must work). */
+void		 append_ban(struct ban_state *s, const struct ban *b);
+void		 append_unban(struct ban_state *s, const struct ban *b,
+		    wb_usec when);
+
 /* A test case with the fixtures above, added to s. */
 TCase		*tc(Suite *s, const char *name);
 /* Runs s; the exit status of a check program. */

@@ -168,11 +168,11 @@ for src in "$ROOT"/bans/*.c; do
 		NO_BANLAT="bans/$(basename "$src") does not build"
 done
 # The firewall libraries the tree's backends use, those installed.
-FW_LIBS="$(pkg-config --libs libnftables libipset 2>/dev/null) -lip4tc -lip6tc"
+FW_LIBS="$(pkg-config --libs libnftables libipset libcurl 2>/dev/null) -lip4tc -lip6tc"
 if [ -z "$NO_BANLAT" ] && ! $CC $CFLAGS_B -I"$ROOT/include" -o "$BANLAT" \
     "$BENCH_DIR/ban-latency.c" "$TMP"/obj/*.o $FW_LIBS -lpthread 2>>"$TMP/build.log" &&
     ! $CC $CFLAGS_B -I"$ROOT/include" -o "$BANLAT" \
-    "$BENCH_DIR/ban-latency.c" "$TMP"/obj/*.o -lip4tc -lip6tc -lpthread 2>>"$TMP/build.log"; then
+    "$BENCH_DIR/ban-latency.c" "$TMP"/obj/*.o -lnftables -lipset -lip4tc -lip6tc -lcurl -lpthread 2>>"$TMP/build.log"; then
 	NO_BANLAT="ban-latency does not build (see $TMP/build.log)"
 fi
 : >"$TMP/empty.conf"
