@@ -329,7 +329,6 @@ void	 sniff_reasm_frag4(struct sniff *s, const uint8_t *ip, size_t len);
 bool	 sniff_reasm_admit(struct sniff *s, const struct sniff_hs *hs,
 	    const struct sniff_seg *ack);
 void	 sniff_reasm_fini(struct sniff *s);
-int	 sniff_nids_table(int max_streams);
 
 /* conn.c: the connection lists. */
 struct sniff_cx *sniff_cx_new(struct sniff *s, struct tcp_stream *ts,

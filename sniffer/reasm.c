@@ -24,15 +24,13 @@
  * its flow timeout, which conn.c keeps from ever firing first.
  */
 #include <arpa/inet.h>
-#include <limits.h>
 #include <nids.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "nidsparams.h"
 
-/* Fragment reassembly table (libnids' default 256). */
-#define NIDS_HOSTS	1024
 #define PROTO_NONE	255	/* reserved: libnids' own IP handler skips it */
 
 static void	 tcp_cb(struct tcp_stream *, void **);
@@ -43,7 +41,6 @@ static void	 deliver(struct sniff *, struct sniff_cx *, enum sniff_dir,
 static void	 nids_warning(int, int, struct ip *, void *);
 static void	 nids_nomem(char *);
 static void	 feed(struct sniff *, const uint8_t *, size_t);
-static int	 flow_timeout(wb_usec);
 static size_t	 build(uint8_t *, uint32_t, uint32_t, const uint8_t *, size_t);
 
 static struct sniff *cur;
@@ -52,32 +49,6 @@ static struct sniff *cur;
 static struct nids_chksum_ctl no_sums[1] = {
 	{ .netaddr = 0, .mask = 0, .action = NIDS_DONT_CHKSUM },
 };
-
-/*
- * libnids follows 3/4 of n_tcp_streams (its hash size) at most, and
- * evicts when a new stream finds that many: room for max_streams and
- * the one being admitted, plus one to spare.
- */
-int
-sniff_nids_table(int max_streams)
-{
-	return (int)(((long long)max_streams + 2) * 4 / 3 + 2);
-}
-
-/*
- * libnids' own flow timeout (a client SYN on a stream idle that long
- * replaces it, silently) stays above ours; 0 turns it off with ours.
- */
-static int
-flow_timeout(wb_usec idle)
-{
-	wb_usec sec;
-
-	if (idle <= 0)
-		return 0;
-	sec = idle / WB_USEC_PER_SEC + 2;
-	return sec > INT_MAX ? INT_MAX : (int)sec;
-}
 
 int
 sniff_reasm_init(struct sniff *s, char *err, size_t errlen)
@@ -90,23 +61,8 @@ sniff_reasm_init(struct sniff *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: pcap_open_dead failed", s->name);
 		return -1;
 	}
-	nids_params.device = NULL;
-	nids_params.filename = NULL;
-	nids_params.pcap_filter = NULL;
-	nids_params.pcap_desc = s->dead;
-	nids_params.n_tcp_streams = sniff_nids_table(s->cfg.max_streams);
-	nids_params.n_hosts = NIDS_HOSTS;
-	nids_params.dev_addon = -1;
-	nids_params.syslog = nids_warning;
-	nids_params.no_mem = nids_nomem;
-	nids_params.scan_num_hosts = 0;
-	nids_params.promisc = 0;
-	nids_params.one_loop_less = 0;
-	nids_params.multiproc = 0;
-	/* Its 10 s closing timeout would also say NIDS_TIMED_OUT, which
-	 * must keep meaning "evicted". */
-	nids_params.tcp_workarounds = 0;
-	nids_params.tcp_flow_timeout = flow_timeout(s->cfg.idle_timeout);
+	sniff_nids_params(s->dead, s->cfg.max_streams, s->cfg.idle_timeout,
+	    nids_warning, nids_nomem);
 	cur = s;
 	if (!nids_init()) {
 		snprintf(err, errlen, "%s: libnids: %s", s->name, nids_errbuf);

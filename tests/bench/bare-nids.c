@@ -4,14 +4,16 @@
  * data is thrown away. Nothing else: no SMTP, no rules, no connection
  * list. wireban replay on the same file cannot be faster than this.
  *
- *     bare-nids [-k] [-f] [-a] [-t] [-b BYTES] [-m MAX_STREAMS] FILE
+ *     bare-nids [-k] [-f] [-a] [-t] [-b BYTES] [-m MAX_STREAMS] [-i SECONDS]
+ *         FILE
  *
  * libnids is fed the way sniffer/reasm.c feeds it: a dead DLT_RAW pcap
  * handle as nids_params.pcap_desc, and each IPv4 packet, copied out of
  * the Ethernet frame into one aligned buffer (libnids keeps pointing at
- * it), handed to nids_pcap_handler(). The parameters are wireban's:
- * n_tcp_streams = 4/3 max_streams (default 65536), n_hosts 1024, no
- * port-scan detection, tcp_workarounds off, flow timeout 602 s.
+ * it), handed to nids_pcap_handler(). The parameters are wireban's own:
+ * both set them with sniff_nids_params() (sniffer/nidsparams.c), from
+ * max_streams (-m, default 131072 as wireban's) and the idle timeout
+ * (-i SECONDS, default 600 as wireban's).
  *
  *   -k  verify IPv4/TCP checksums (libnids' default; wireban's
  *       checksums=auto keeps verifying while the sums are right).
@@ -27,11 +29,13 @@
  *       after setvbuf) instead of libpcap's default (a 4096-byte buffer:
  *       one read(2) per 4 KB).
  *   -m  max_streams (as wireban's capture.max_streams).
+ *   -i  the idle timeout (as wireban's capture.idle_timeout).
  *
  * Prints one line: packets, bytes, streams, seconds, packets/s, MB/s.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <limits.h>
 #include <nids.h>
 #include <pcap/pcap.h>
 #include <stdbool.h>
@@ -42,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nidsparams.h"
+
 #define IP_MAX	65535
 
 static struct nids_chksum_ctl no_sums[1] = {
@@ -50,6 +56,14 @@ static struct nids_chksum_ctl no_sums[1] = {
 
 static bool	 free_bufs, touch_all, lookup;
 static uint64_t	 sink, streams, data_bytes, callbacks, warnings;
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: bare-nids [-k] [-f] [-a] [-t] [-b BYTES] "
+	    "[-m MAX_STREAMS] [-i SECONDS] FILE\n");
+	return 2;
+}
 
 static void
 quiet(int type, int err, struct ip *iph, void *data)
@@ -154,7 +168,7 @@ main(int argc, char **argv)
 	struct pcap_pkthdr *hdr, nhdr;
 	const u_char *data;
 	uint64_t packets = 0, bytes = 0, fed = 0;
-	long max_streams = 65536, bufsize = 0;
+	long max_streams = 131072, bufsize = 0, idle = 600;
 	FILE *fp;
 	bool sums = false;
 	unsigned char *pkt;
@@ -162,7 +176,7 @@ main(int argc, char **argv)
 	double t0, t1;
 	int ch, r, dlt;
 
-	while ((ch = getopt(argc, argv, "kfatb:m:")) != -1) {
+	while ((ch = getopt(argc, argv, "kfatb:m:i:")) != -1) {
 		switch (ch) {
 		case 'k': sums = true; break;
 		case 't': lookup = true; break;
@@ -170,17 +184,14 @@ main(int argc, char **argv)
 		case 'f': free_bufs = true; break;
 		case 'a': touch_all = true; break;
 		case 'm': max_streams = strtol(optarg, NULL, 10); break;
+		case 'i': idle = strtol(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: bare-nids [-k] [-f] [-a] [-t] "
-			    "[-b BYTES] [-m MAX_STREAMS] FILE\n");
-			return 2;
+			return usage();
 		}
 	}
-	if (optind + 1 != argc || max_streams < 1) {
-		fprintf(stderr, "usage: bare-nids [-k] [-f] [-a] [-t] "
-		    "[-b BYTES] [-m MAX_STREAMS] FILE\n");
-		return 2;
-	}
+	if (optind + 1 != argc || max_streams < 1 || max_streams > INT_MAX / 2 ||
+	    idle < 0)
+		return usage();
 	t0 = now();
 	if (bufsize > 0) {
 		/* glibc ignores the size unless it is given the buffer */
@@ -209,21 +220,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "bare-nids: set-up failed\n");
 		return 1;
 	}
-	nids_params.device = NULL;
-	nids_params.filename = NULL;
-	nids_params.pcap_filter = NULL;
-	nids_params.pcap_desc = dead;
-	nids_params.n_tcp_streams = (int)((max_streams * 4 + 2) / 3);
-	nids_params.n_hosts = 1024;
-	nids_params.dev_addon = -1;
-	nids_params.syslog = quiet;
-	nids_params.no_mem = nomem;
-	nids_params.scan_num_hosts = 0;
-	nids_params.promisc = 0;
-	nids_params.one_loop_less = 0;
-	nids_params.multiproc = 0;
-	nids_params.tcp_workarounds = 0;
-	nids_params.tcp_flow_timeout = 602;
+	sniff_nids_params(dead, (int)max_streams, idle * 1000000LL, quiet,
+	    nomem);
 	if (!nids_init()) {
 		fprintf(stderr, "bare-nids: libnids: %s\n", nids_errbuf);
 		return 1;

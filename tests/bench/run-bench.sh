@@ -153,7 +153,8 @@ BANLAT="$TMP/ban-latency"
 
 $CC $CFLAGS_B -o "$GEN" "$BENCH_DIR"/gen-*.c -lm ||
 	{ say "cannot build gen-smtp-pcap"; exit 1; }
-$CC $CFLAGS_B -o "$BARE" "$BENCH_DIR/bare-nids.c" \
+$CC $CFLAGS_B -I"$ROOT/sniffer" -o "$BARE" "$BENCH_DIR/bare-nids.c" \
+    "$ROOT/sniffer/nidsparams.c" \
     -lnids -lpcap -lnet -lgthread-2.0 -lglib-2.0 ||
 	{ say "cannot build bare-nids"; exit 1; }
 [ -x "$WIREBAN" ] || { say "no $WIREBAN: run make wireban"; exit 1; }
