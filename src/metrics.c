@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "metrics.h"
@@ -264,9 +265,13 @@ metrics_write(struct watch *w, const char *path)
 		return -1;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 	    0644);
-	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
+	/* For node_exporter's user to read, whatever the umask (the
+	 * unit's is 0077): the figures are no secret. */
+	if (fd < 0 || fchmod(fd, 0644) != 0 ||
+	    (fp = fdopen(fd, "w")) == NULL) {
 		if (fd >= 0)
 			close(fd);
+		(void)unlink(tmp);
 		return -1;
 	}
 	render(w, to_file, fp);

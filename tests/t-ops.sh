@@ -144,12 +144,17 @@ start_wb() {
 	    { echo "Bail out! watch did not start"; cat "$D/wb.log"; exit 1; }
 }
 
+# Under the unit's umask (0077), as in the service.
+umask 077
 start_wb -o "paths.metrics=$D/wireban.prom" -o paths.metrics_interval=1s
+umask 022
 
 echo "# 1: metrics"
 probe 10.78.0.5
 check "[1] the prober is banned" eventually 10 banned 10.78.0.5
 check "[1] the metrics file is written" eventually 30 eval '[ -s "$D/wireban.prom" ]'
+check "[1] the metrics file is readable by all (mode 644) under umask 077" \
+    eval '[ "$(stat -c %a "$D/wireban.prom")" = 644 ]'
 # Rewritten each second: wait for one that has the ban.
 check "[1] within 2 s the file counts the ban" \
     eventually 25 grep -qx "wireban_bans_total 1" "$D/wireban.prom"
