@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,24 @@ one(out_fn *out, void *arg, const char *name, const char *type,
 {
 	family(out, arg, name, type, help);
 	out(arg, "%s %llu\n", name, v);
+}
+
+/* A family with one sample per backend: the counter at off in its stats. */
+static void
+per_backend(out_fn *out, void *arg, const struct watch *w,
+    const struct ban_enforcer_stats *es, const char *name, const char *type,
+    const char *help, size_t off)
+{
+	size_t i;
+
+	family(out, arg, name, type, help);
+	for (i = 0; i < w->j.nbackends; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&es->fw[i] + off, sizeof(v));
+		out(arg, "%s{backend=\"%s\"} %llu\n", name,
+		    w->j.backends[i]->name, (unsigned long long)v);
+	}
 }
 
 /* A label value: backslash, quote and newline escaped. */
@@ -169,24 +188,15 @@ render(struct watch *w, out_fn *out, void *arg)
 	out(arg, "wireban_ban_latency_seconds_sum %.6f\n", es.lat_sum);
 	out(arg, "wireban_ban_latency_seconds_count %llu\n",
 	    (unsigned long long)es.lat_count);
-	family(out, arg, "wireban_set_full_total", "counter",
-	    "Bans a backend's set refused because it was full");
-	for (i = 0; i < w->j.nbackends; i++)
-		out(arg, "wireban_set_full_total{backend=\"%s\"} %llu\n",
-		    w->j.backends[i]->name,
-		    (unsigned long long)es.fw[i].set_full);
-	family(out, arg, "wireban_backend_errors_total", "counter",
-	    "Failed backend operations");
-	for (i = 0; i < w->j.nbackends; i++)
-		out(arg, "wireban_backend_errors_total{backend=\"%s\"} %llu\n",
-		    w->j.backends[i]->name,
-		    (unsigned long long)es.fw[i].errors);
-	family(out, arg, "wireban_backend_pending", "gauge",
-	    "Deliveries a remote backend has yet to make");
-	for (i = 0; i < w->j.nbackends; i++)
-		out(arg, "wireban_backend_pending{backend=\"%s\"} %llu\n",
-		    w->j.backends[i]->name,
-		    (unsigned long long)es.fw[i].pending);
+	per_backend(out, arg, w, &es, "wireban_set_full_total", "counter",
+	    "Bans a backend's set refused because it was full",
+	    offsetof(struct ban_fw_stats, set_full));
+	per_backend(out, arg, w, &es, "wireban_backend_errors_total",
+	    "counter", "Failed backend operations",
+	    offsetof(struct ban_fw_stats, errors));
+	per_backend(out, arg, w, &es, "wireban_backend_pending", "gauge",
+	    "Deliveries a remote backend has yet to make",
+	    offsetof(struct ban_fw_stats, pending));
 	family(out, arg, "wireban_evictions_total", "counter",
 	    "Connections or handshakes dropped for room, by kind");
 	out(arg, "wireban_evictions_total{kind=\"half_open\"} %llu\n",
