@@ -408,13 +408,6 @@ t_eom_r(struct sess *s)
 }
 
 static enum next
-t_quit(struct sess *s)
-{
-	gen_say(s, true, "QUIT\r\n", 6);
-	return N_NEXT;
-}
-
-static enum next
 t_quit_r(struct sess *s)
 {
 	static const char bye[] = "221 " HOSTNAME " closing connection\r\n";
@@ -457,13 +450,6 @@ t_mail(struct sess *s)
 	return N_NEXT;
 }
 
-static enum next
-t_mail_r(struct sess *s)
-{
-	gen_say(s, false, "250 OK\r\n", 8);
-	return N_NEXT;
-}
-
 /* A probe asks for a foreign domain; a good client for a local user. */
 static enum next
 t_rcpt(struct sess *s)
@@ -492,13 +478,6 @@ t_rcpt_r(struct sess *s)
 		gen_say(s, false, "250 Accepted\r\n", 14);
 		gen_st.rcpt_ok++;
 	}
-	return N_NEXT;
-}
-
-static enum next
-t_data(struct sess *s)
-{
-	gen_say(s, true, "DATA\r\n", 6);
 	return N_NEXT;
 }
 
@@ -548,27 +527,6 @@ t_early(struct sess *s)
 }
 
 static enum next
-t_sync_r(struct sess *s)
-{
-	gen_say(s, false, "554 SMTP synchronization error\r\n", 32);
-	return N_NEXT;
-}
-
-static enum next
-t_auth(struct sess *s)
-{
-	gen_say(s, true, "AUTH LOGIN\r\n", 12);
-	return N_NEXT;
-}
-
-static enum next
-t_auth_r1(struct sess *s)
-{
-	gen_say(s, false, "334 VXNlcm5hbWU6\r\n", 18);
-	return N_NEXT;
-}
-
-static enum next
 t_auth_u(struct sess *s)
 {
 	char buf[32];
@@ -577,13 +535,6 @@ t_auth_u(struct sess *s)
 	n = (size_t)snprintf(buf, sizeof(buf), "YWRtaW4%c\r\n",
 	    "wxyz"[gen_below(4)]);
 	gen_say(s, true, buf, n);
-	return N_NEXT;
-}
-
-static enum next
-t_auth_r2(struct sess *s)
-{
-	gen_say(s, false, "334 UGFzc3dvcmQ6\r\n", 18);
 	return N_NEXT;
 }
 
@@ -612,14 +563,26 @@ static turn_fn *const turns[O_END] = {
 	[O_SYN] = t_syn, [O_SYNACK] = t_synack, [O_ACK] = t_ack,
 	[O_GREET] = t_greet, [O_EHLO] = t_ehlo, [O_EHLO_R] = t_ehlo_r,
 	[O_ENVELOPE] = t_envelope, [O_ENVELOPE_R] = t_envelope_r,
-	[O_BODY] = t_body, [O_EOM_R] = t_eom_r, [O_QUIT] = t_quit,
-	[O_QUIT_R] = t_quit_r, [O_SFIN] = t_sfin, [O_CFIN] = t_cfin,
-	[O_LASTACK] = t_lastack, [O_EARLY] = t_early, [O_SYNC_R] = t_sync_r,
-	[O_AUTH] = t_auth, [O_AUTH_R1] = t_auth_r1, [O_AUTH_U] = t_auth_u,
-	[O_AUTH_R2] = t_auth_r2, [O_AUTH_P] = t_auth_p,
+	[O_BODY] = t_body, [O_EOM_R] = t_eom_r, [O_QUIT_R] = t_quit_r,
+	[O_SFIN] = t_sfin, [O_CFIN] = t_cfin, [O_LASTACK] = t_lastack,
+	[O_EARLY] = t_early, [O_AUTH_U] = t_auth_u, [O_AUTH_P] = t_auth_p,
 	[O_AUTH_R3] = t_auth_r3, [O_SACK] = t_sack, [O_MAIL] = t_mail,
-	[O_MAIL_R] = t_mail_r, [O_RCPT] = t_rcpt, [O_RCPT_R] = t_rcpt_r,
-	[O_DATA] = t_data, [O_DATA_R] = t_data_r, [O_QUIT_RF] = t_quit_rf,
+	[O_RCPT] = t_rcpt, [O_RCPT_R] = t_rcpt_r, [O_DATA_R] = t_data_r,
+	[O_QUIT_RF] = t_quit_rf,
+};
+
+/* The turns that only say a fixed line (client or server). */
+static const struct {
+	bool		 client;
+	const char	*line;
+} fixed[O_END] = {
+	[O_QUIT] = { true, "QUIT\r\n" },
+	[O_MAIL_R] = { false, "250 OK\r\n" },
+	[O_DATA] = { true, "DATA\r\n" },
+	[O_SYNC_R] = { false, "554 SMTP synchronization error\r\n" },
+	[O_AUTH] = { true, "AUTH LOGIN\r\n" },
+	[O_AUTH_R1] = { false, "334 VXNlcm5hbWU6\r\n" },
+	[O_AUTH_R2] = { false, "334 UGFzc3dvcmQ6\r\n" },
 };
 
 bool
@@ -640,7 +603,13 @@ gen_step(struct sess *s)
 		return;
 	t = &s->script[s->pc];
 	gen_use(&s->rng);
-	next = turns[t->op](s);
+	if (turns[t->op] != NULL)
+		next = turns[t->op](s);
+	else {
+		gen_say(s, fixed[t->op].client, fixed[t->op].line,
+		    strlen(fixed[t->op].line));
+		next = N_NEXT;
+	}
 	gen_use(NULL);
 	switch (next) {
 	case N_NEXT:
