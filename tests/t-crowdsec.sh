@@ -35,6 +35,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
+. "$ROOT/tests/lib/tap.sh"
 WB=${WIREBAN:-$ROOT/wireban}
 case $WB in /*) ;; *) WB=$ROOT/$WB ;; esac
 PY=python3
@@ -65,18 +66,6 @@ L=wbcs-$$-lapi MX=wbcs-$$-mx C=wbcs-$$-c
 NSS="" PIDS="" EXIMS=""
 LAPIPID="" FBPID="" WBPID=""
 
-stop() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-	_i=0
-	while kill -0 "$1" 2>/dev/null && [ $_i -lt 30 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
 
 cleanup() {
 	_rc=$?
@@ -104,9 +93,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-N=0 PASS=0 FAIL=0
-ok() { N=$((N + 1)); PASS=$((PASS + 1)); echo "ok $N - $*"; }
-not_ok() { N=$((N + 1)); FAIL=$((FAIL + 1)); echo "not ok $N - $*"; }
 indent() { sed 's/^/    /'; }
 lx() { ip netns exec "$L" "$@"; }
 mx() { ip netns exec "$MX" "$@"; }
@@ -114,7 +100,7 @@ cx() { ip netns exec "$C" "$@"; }
 wbc() { mx "$WB" -o "paths.socket=$TMP/sock" "$@"; }
 cscli_() { lx cscli -c "$TMP/lapi/config.yaml" "$@"; }
 
-show() {
+on_fail() {
 	{
 		echo "wireban log (last 12):"
 		tail -n 12 "$TMP"/wb*.log 2>/dev/null
@@ -130,28 +116,8 @@ show() {
 	} | indent
 }
 
-check() {
-	_d=$1
-	shift
-	if "$@"; then
-		ok "$_d"
-	else
-		not_ok "$_d"
-		show
-	fi
-}
 
 # eventually TENTHS CMD...: CMD true within TENTHS tenths of a second.
-eventually() {
-	_t=$1
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$_t" -le 0 ] && return 1
-		_t=$((_t - 1))
-		sleep 0.1
-	done
-}
 
 now_ms() { date +%s%3N; }
 

@@ -56,6 +56,7 @@ cd "$(dirname "$0")/.." || exit 2
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 ROOT=$(pwd)
+. "$ROOT/tests/lib/tap.sh"
 WB=${WIREBAN:-$ROOT/wireban}
 case $WB in /*) ;; *) WB=$ROOT/$WB ;; esac
 BACKENDS=${E2E_BACKENDS:-"nftables ipset iptables"}
@@ -88,17 +89,6 @@ forget() {
 	echo "$_out"
 }
 
-stop() {
-	kill "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-	_i=0
-	while kill -0 "$1" 2>/dev/null && [ $_i -lt 20 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
 
 cleanup() {
 	_rc=$?
@@ -229,12 +219,9 @@ EOF
 
 # ---- helpers ----------------------------------------------------------------
 
-N=0 PASS=0 FAIL=0
-S="" C="" D="" WBPID="" BE=""
+S="" C="" D="" WBPID="" TAP_PREFIX=""
 
 indent() { sed 's/^/    /'; }
-ok() { N=$((N + 1)); PASS=$((PASS + 1)); echo "ok $N - $BE$*"; }
-not_ok() { N=$((N + 1)); FAIL=$((FAIL + 1)); echo "not ok $N - $BE$*"; }
 
 sx() { ip netns exec "$S" "$@"; }
 cx() { ip netns exec "$C" "$@"; }
@@ -251,7 +238,7 @@ kernel() {
 	esac
 }
 
-show() {
+on_fail() {
 	{
 		echo "kernel ($BACKEND, namespace $S):"
 		kernel | head -n 40
@@ -266,27 +253,7 @@ show() {
 	} | indent
 }
 
-check() {
-	_d=$1
-	shift
-	if "$@"; then
-		ok "$_d"
-	else
-		not_ok "$_d"
-		show
-	fi
-}
 
-eventually() {
-	_t=$1
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$_t" -le 0 ] && return 1
-		_t=$((_t - 1))
-		sleep 0.1
-	done
-}
 
 # new_pair: fresh namespaces S and C joined by a veth; sets S, C, D.
 new_pair() {
@@ -794,7 +761,7 @@ once_scenarios() {
 }
 
 for BACKEND in $BACKENDS; do
-	BE="$BACKEND: "
+	TAP_PREFIX="$BACKEND: "
 	echo "# ==== backend $BACKEND"
 	case $BACKEND in
 	iptables)
@@ -806,7 +773,7 @@ for BACKEND in $BACKENDS; do
 		restart_scenario ;;
 	esac
 done
-BACKEND=nftables BE="nftables: "
+BACKEND=nftables TAP_PREFIX="nftables: "
 case " $BACKENDS " in *" nftables "*) once_scenarios ;; esac
 
 echo "$PASS passed, $FAIL failed"

@@ -30,6 +30,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
+. "$ROOT/tests/lib/tap.sh"
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "not root (needs to run make as the user nobody)"
@@ -49,15 +50,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-N=0 PASS=0 FAIL=0
-ok() { N=$((N + 1)); PASS=$((PASS + 1)); echo "ok $N - $*"; }
-not_ok() { N=$((N + 1)); FAIL=$((FAIL + 1)); echo "not ok $N - $*"; }
 indent() { sed 's/^/    /' | head -n 40; }
-check() {
-	_d=$1
-	shift
-	if "$@"; then ok "$_d"; else not_ok "$_d"; fi
-}
 # As nobody, in the copy, with what the caller exported.
 asnobody() {
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \

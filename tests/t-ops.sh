@@ -26,6 +26,9 @@ cd "$(dirname "$0")/.." || exit 2
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 ROOT=$(pwd)
+. "$ROOT/tests/lib/tap.sh"
+# A failed check shows the end of the daemons' logs.
+on_fail() { tail -n 5 "$D"/wb*.log 2>/dev/null | sed 's/^/    /'; }
 WB=${WIREBAN:-$ROOT/wireban}
 case $WB in /*) ;; *) WB=$ROOT/$WB ;; esac
 
@@ -41,16 +44,6 @@ chmod 755 "$TMP"
 S="wbops-$$-s" C="wbops-$$-c" D=$TMP
 PIDS="" EXIM=""
 
-stop() {
-	kill "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-	_i=0
-	while kill -0 "$1" 2>/dev/null && [ $_i -lt 20 ]; do
-		sleep 0.1; _i=$((_i + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
 cleanup() {
 	_rc=$?
 	trap '' INT TERM HUP
@@ -70,21 +63,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-N=0 PASS=0 FAIL=0
-ok() { N=$((N + 1)); PASS=$((PASS + 1)); echo "ok $N - $*"; }
-not_ok() { N=$((N + 1)); FAIL=$((FAIL + 1)); echo "not ok $N - $*"; }
-check() {
-	_d=$1; shift
-	if "$@"; then ok "$_d"; else not_ok "$_d"; tail -n 5 "$D"/wb*.log 2>/dev/null | sed 's/^/    /'; fi
-}
-eventually() {
-	_t=$1; shift
-	while :; do
-		"$@" && return 0
-		[ "$_t" -le 0 ] && return 1
-		_t=$((_t - 1)); sleep 0.1
-	done
-}
 sx() { ip netns exec "$S" "$@"; }
 cx() { ip netns exec "$C" "$@"; }
 wbc() { sx "$WB" -o "paths.socket=$D/sock" "$@"; }

@@ -33,6 +33,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
+. "$ROOT/tests/lib/tap.sh"
 WB=${WIREBAN:-$ROOT/wireban}
 case $WB in /*) ;; *) WB=$ROOT/$WB ;; esac
 PY=python3
@@ -54,17 +55,6 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wbsc.XXXXXX") || skip "mktemp failed"
 chmod 755 "$TMP"
 NSS="" PIDS=""
-stop() {
-	kill "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-	_i=0
-	while kill -0 "$1" 2>/dev/null && [ $_i -lt 30 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
 cleanup() {
 	_rc=$?
 	trap '' INT TERM HUP
@@ -81,25 +71,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-N=0 PASS=0 FAIL=0
-ok() { N=$((N + 1)); PASS=$((PASS + 1)); echo "ok $N - $*"; }
-not_ok() { N=$((N + 1)); FAIL=$((FAIL + 1)); echo "not ok $N - $*"; }
 indent() { sed 's/^/    /' | head -n 30; }
-check() {
-	_d=$1
-	shift
-	if "$@"; then ok "$_d"; else not_ok "$_d"; fi
-}
-eventually() {
-	_t=$1
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$_t" -le 0 ] && return 1
-		_t=$((_t - 1))
-		sleep 0.1
-	done
-}
 # leaf PID: the last of PID's first children (the process a chain of
 # ip netns exec / unshare --fork / setpriv ends in).
 leaf() {
